@@ -1,0 +1,1 @@
+"""Helpers for migrations/env.py and for running Alembic from Python."""

@@ -1,0 +1,77 @@
+"""Tell a real Supabase database from plain PostgreSQL, and list what a migration needs."""
+
+from __future__ import annotations
+
+import psycopg
+
+COMPAT_MARKER = "pgpolicy compat:"
+
+# Objects only Supabase's own services create; finding one means "hands off".
+_SUPABASE_ONLY_QUERIES: dict[str, str] = {
+    "role supabase_admin exists": (
+        "select exists (select from pg_catalog.pg_roles where rolname = 'supabase_admin')"
+    ),
+    "auth.schema_migrations exists (managed by the Auth server)": (
+        "select to_regclass('auth.schema_migrations') is not null"
+    ),
+    "realtime.schema_migrations exists (managed by the Realtime server)": (
+        "select to_regclass('realtime.schema_migrations') is not null"
+    ),
+    "schema storage exists (managed by the Storage server)": (
+        "select exists (select from pg_catalog.pg_namespace where nspname = 'storage')"
+    ),
+}
+
+_FOREIGN_SCHEMA_QUERY = """
+select n.nspname
+from pg_catalog.pg_namespace n
+where n.nspname in ('auth', 'realtime')
+  and coalesce(pg_catalog.obj_description(n.oid, 'pg_namespace'), '') not like %s
+order by n.nspname
+"""
+
+
+class SupabaseDetected(RuntimeError):
+    """Raised instead of altering a database whose Supabase objects are not ours."""
+
+
+def supabase_markers(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
+    """Return why this database looks like a real Supabase database (empty: it does not)."""
+    markers: list[str] = []
+    for reason, query in _SUPABASE_ONLY_QUERIES.items():
+        row = conn.execute(query).fetchone()
+        if row is not None and row[0]:
+            markers.append(reason)
+    for (schema,) in conn.execute(_FOREIGN_SCHEMA_QUERY, (COMPAT_MARKER + "%",)).fetchall():
+        markers.append(f"schema {schema} exists and was not created by pgpolicy")
+    return markers
+
+
+# What the chat migrations rely on, whether Supabase or the compat layer provided it.
+_PREREQUISITES: dict[str, str] = {
+    "role anon": "select exists (select from pg_catalog.pg_roles where rolname = 'anon')",
+    "role authenticated": (
+        "select exists (select from pg_catalog.pg_roles where rolname = 'authenticated')"
+    ),
+    "role service_role": (
+        "select exists (select from pg_catalog.pg_roles where rolname = 'service_role')"
+    ),
+    "table auth.users": "select to_regclass('auth.users') is not null",
+    "function auth.uid()": "select to_regprocedure('auth.uid()') is not null",
+    "table realtime.messages": "select to_regclass('realtime.messages') is not null",
+    "function realtime.topic()": "select to_regprocedure('realtime.topic()') is not null",
+    "function realtime.broadcast_changes": (
+        "select to_regprocedure('realtime.broadcast_changes(text, text, text, text, text,"
+        " record, record, text)') is not null"
+    ),
+}
+
+
+def missing_prerequisites(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
+    """Return the Supabase objects a migration needs that this database lacks."""
+    missing: list[str] = []
+    for name, query in _PREREQUISITES.items():
+        row = conn.execute(query).fetchone()
+        if row is None or not row[0]:
+            missing.append(name)
+    return missing
