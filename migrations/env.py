@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from logging.config import fileConfig
+
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
@@ -13,6 +15,8 @@ from pgpolicy.migrate.settings import (
 )
 
 config = context.config
+if config.config_file_name and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 settings = MigrationSettings.from_environment(context.get_x_argument(as_dictionary=True))
 
 

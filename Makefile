@@ -1,0 +1,48 @@
+# Every target installs what it needs first; `make upgrade` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/ensure-postgres.sh
+	bash scripts/ensure-postgres.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+## main job: start the embedded development database, install the compat layer, upgrade head
+upgrade: install
+	$(BIN)/pgpolicy upgrade
+
+db-start: install
+	$(BIN)/pgpolicy db start
+
+db-stop: install
+	$(BIN)/pgpolicy db stop
+
+db-status: install
+	$(BIN)/pgpolicy db status
+
+## offline SQL of every migration, for review
+sql: install
+	@$(BIN)/alembic upgrade head --sql
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,190 @@
+"""`pgpolicy` command line: the development database, the compat layer, migrations."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import psycopg
+from alembic.script import ScriptDirectory
+
+from pgpolicy.migrate.runner import alembic_config, upgrade
+from pgpolicy.provision import (
+    ProvisionError,
+    Server,
+    dev_cluster_status,
+    server_from_url,
+    start_dev_cluster,
+    stop_dev_cluster,
+)
+from pgpolicy.supabase import (
+    SupabaseDetected,
+    ensure_message_partitions,
+    install_compat,
+    missing_prerequisites,
+    supabase_markers,
+)
+
+DEV_DATABASE = "pgpolicy_dev"
+DEFAULT_DATADIR = Path(".pgdata")
+
+
+class CommandFailed(Exception):
+    """A user-facing failure: printed as one line, exit status 1."""
+
+
+def _database_exists(server: Server, name: str) -> bool:
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        row = conn.execute("select 1 from pg_catalog.pg_database where datname = %s", (name,))
+        return row.fetchone() is not None
+
+
+def _ensure_database(server: Server, name: str) -> None:
+    if not _database_exists(server, name):
+        from pgpolicy.provision import create_database
+
+        create_database(server, name)
+
+
+def _current_revisions(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        if conn.execute("select to_regclass('public.alembic_version')").fetchone() == (None,):
+            return []
+        return [row[0] for row in conn.execute("select version_num from public.alembic_version")]
+
+
+def cmd_upgrade(args: argparse.Namespace) -> None:
+    """The main job: database (dev cluster unless --url), compat layer, `upgrade head`."""
+    ini = Path(args.alembic_ini)
+    if not ini.is_file():
+        raise CommandFailed(f"{ini} not found: run this from the project folder")
+    if args.url:
+        server = server_from_url(args.url)
+        dbname = server.maintenance_db
+        where = f"the database at {server.host}:{server.port}/{dbname}"
+    else:
+        server = start_dev_cluster(Path(args.datadir).resolve())
+        dbname = DEV_DATABASE
+        _ensure_database(server, dbname)
+        where = f"the embedded development cluster in {Path(args.datadir).resolve()}"
+    url = server.url(dbname)
+    with psycopg.connect(url, autocommit=True) as conn:
+        supabase = bool(supabase_markers(conn))
+    if supabase:
+        compat = "Supabase database (compat layer not needed, nothing installed)"
+    else:
+        install_compat(url)
+        compat = "installed (roles, auth, realtime, today's realtime.messages partitions)"
+    upgrade(ini, url, args.revision)
+    heads = ScriptDirectory.from_config(alembic_config(ini, url)).get_heads()
+    current = _current_revisions(url)
+    state = "head" if sorted(current) == sorted(heads) else f"head is {', '.join(heads)}"
+    print(f"database:   {where}")
+    print(f"compat:     {compat}")
+    print(f"revision:   {', '.join(current) or 'base'} ({state})")
+    print(f"url:        {url}")
+    print(f"connect:    {server.psql_command(dbname)}")
+    if not args.url:
+        print("stop it:    make db-stop")
+
+
+def cmd_db_start(args: argparse.Namespace) -> None:
+    server = start_dev_cluster(Path(args.datadir).resolve())
+    _ensure_database(server, DEV_DATABASE)
+    print(f"running:    {server.url(DEV_DATABASE)}")
+    print(f"connect:    {server.psql_command(DEV_DATABASE)}")
+
+
+def cmd_db_stop(args: argparse.Namespace) -> None:
+    was_running = stop_dev_cluster(Path(args.datadir).resolve())
+    print("stopped" if was_running else "not running")
+
+
+def cmd_db_status(args: argparse.Namespace) -> None:
+    server = dev_cluster_status(Path(args.datadir).resolve())
+    if server is None:
+        print("not running")
+        raise SystemExit(3)
+    print(f"running:    {server.url(DEV_DATABASE)}")
+    print(f"connect:    {server.psql_command(DEV_DATABASE)}")
+
+
+def cmd_compat_install(args: argparse.Namespace) -> None:
+    try:
+        install_compat(args.url)
+    except SupabaseDetected as error:
+        raise CommandFailed(f"refused: {error}") from error
+    print("compat layer installed (idempotent: running it again changes nothing)")
+
+
+def cmd_compat_partitions(args: argparse.Namespace) -> None:
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        names = ensure_message_partitions(conn, days_ahead=args.days_ahead)
+    print("realtime.messages partitions: " + ", ".join(names))
+
+
+def cmd_compat_check(args: argparse.Namespace) -> None:
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        markers = supabase_markers(conn)
+        missing = missing_prerequisites(conn)
+    print("supabase:   " + ("yes (" + "; ".join(markers) + ")" if markers else "no"))
+    print("missing:    " + (", ".join(missing) if missing else "nothing"))
+    if missing:
+        raise SystemExit(1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pgpolicy", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("upgrade", help="migrate a database to head (default: dev cluster)")
+    up.add_argument("--url", help="database URL (default: the embedded development cluster)")
+    up.add_argument("--revision", default="head")
+    up.add_argument("--alembic-ini", default="alembic.ini")
+    up.add_argument("--datadir", default=str(DEFAULT_DATADIR))
+    up.set_defaults(handler=cmd_upgrade)
+
+    db = commands.add_parser("db", help="the embedded development cluster").add_subparsers(
+        dest="action", required=True
+    )
+    for action, handler in (
+        ("start", cmd_db_start),
+        ("stop", cmd_db_stop),
+        ("status", cmd_db_status),
+    ):
+        sub = db.add_parser(action)
+        sub.add_argument("--datadir", default=str(DEFAULT_DATADIR))
+        sub.set_defaults(handler=handler)
+
+    compat = commands.add_parser("compat", help="Supabase compatibility layer").add_subparsers(
+        dest="action", required=True
+    )
+    install = compat.add_parser("install", help="create roles, auth and realtime objects")
+    install.add_argument("--url", required=True)
+    install.set_defaults(handler=cmd_compat_install)
+    partitions = compat.add_parser("partitions", help="create daily realtime.messages partitions")
+    partitions.add_argument("--url", required=True)
+    partitions.add_argument("--days-ahead", type=int, default=3)
+    partitions.set_defaults(handler=cmd_compat_partitions)
+    check = compat.add_parser("check", help="is this Supabase; what is missing")
+    check.add_argument("--url", required=True)
+    check.set_defaults(handler=cmd_compat_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (CommandFailed, ProvisionError) as error:
+        print(f"pgpolicy: {error}", file=sys.stderr)
+        raise SystemExit(1) from error
+    except psycopg.OperationalError as error:
+        print(f"pgpolicy: cannot connect: {error}", file=sys.stderr)
+        raise SystemExit(1) from error
+
+
+if __name__ == "__main__":
+    main()

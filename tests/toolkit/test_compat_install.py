@@ -1,0 +1,94 @@
+"""`pgpolicy compat install`: idempotent, complete, and hands-off on a real Supabase database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
+from pgpolicy.supabase import SupabaseDetected, install_compat, missing_prerequisites
+
+_CATALOG = """
+select 'fn' as kind, p.oid::regprocedure::text as name,
+       md5(pg_get_functiondef(p.oid)) || coalesce(p.proacl::text, '') as detail
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where n.nspname in ('auth', 'realtime')
+union all
+select 'rel', c.oid::regclass::text, c.relkind::text || coalesce(c.relacl::text, '') || c.relrowsecurity::text
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where n.nspname in ('auth', 'realtime')
+union all
+select 'role', rolname, rolcanlogin::text || rolbypassrls || rolinherit
+from pg_roles where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')
+union all
+select 'defacl', defaclrole::regrole::text || defaclobjtype::text, defaclacl::text from pg_default_acl
+order by 1, 2
+"""
+
+
+@pytest.fixture
+def empty_database(pg_server: Server) -> Iterator[str]:
+    name = unique_database_name("pgpolicy_compat")
+    create_database(pg_server, name)
+    yield pg_server.url(name)
+    drop_database(pg_server, name)
+
+
+def _catalog(url: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(_CATALOG).fetchall()
+
+
+def test_install_provides_every_prerequisite(empty_database: str) -> None:
+    install_compat(empty_database)
+    with psycopg.connect(empty_database) as conn:
+        assert missing_prerequisites(conn) == []
+
+
+def test_install_twice_changes_nothing(empty_database: str) -> None:
+    install_compat(empty_database)
+    first = _catalog(empty_database)
+    install_compat(empty_database)
+    assert _catalog(empty_database) == first
+
+
+def test_realtime_messages_is_partitioned_by_day_with_no_default(empty_database: str) -> None:
+    install_compat(empty_database)
+    with psycopg.connect(empty_database) as conn:
+        strategy = conn.execute(
+            "select partstrat from pg_partitioned_table"
+            " where partrelid = 'realtime.messages'::regclass"
+        ).fetchone()
+        assert strategy == ("r",)
+        partitions = conn.execute(
+            "select count(*), count(*) filter (where pg_get_expr(c.relpartbound, c.oid)"
+            " = 'DEFAULT') from pg_inherits i join pg_class c on c.oid = i.inhrelid"
+            " where i.inhparent = 'realtime.messages'::regclass"
+        ).fetchone()
+        assert partitions == (5, 0)  # yesterday .. today + 3, no default partition
+        rls = conn.execute(
+            "select relrowsecurity, (select count(*) from pg_policies"
+            " where schemaname = 'realtime' and tablename = 'messages')"
+            " from pg_class where oid = 'realtime.messages'::regclass"
+        ).fetchone()
+        assert rls == (True, 0)
+
+
+def test_install_refuses_a_supabase_database_and_changes_nothing(empty_database: str) -> None:
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        conn.execute("create schema auth")
+        conn.execute("create table auth.schema_migrations (version text)")
+    with pytest.raises(SupabaseDetected, match="auth"):
+        install_compat(empty_database)
+    with psycopg.connect(empty_database) as conn:
+        assert conn.execute("select to_regclass('auth.users')").fetchone() == (None,)
+        assert conn.execute("select to_regnamespace('realtime')").fetchone() == (None,)
+
+
+def test_missing_prerequisites_are_named_on_plain_postgres(empty_database: str) -> None:
+    with psycopg.connect(empty_database) as conn:
+        missing = missing_prerequisites(conn)
+    assert "table auth.users" in missing
+    assert "table realtime.messages" in missing
