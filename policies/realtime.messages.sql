@@ -1,0 +1,44 @@
+-- Our policies on realtime.messages, for private channels named chat:<thread_id>.
+-- The table, its RLS switch and its grants belong to Supabase: only these policies are ours.
+-- Realtime's join probes carry no event, payload or private flag, so none is looked at here.
+
+drop policy if exists "chat participants read their thread topic" on realtime.messages;
+create policy "chat participants read their thread topic"
+  on realtime.messages
+  as permissive
+  for select
+  to authenticated
+  using (
+    extension in ('broadcast', 'presence')
+    -- Only rows of the topic being joined, so one thread's right never reads another's rows.
+    and topic = (select realtime.topic())
+    -- A malformed or missing topic matches no thread: a clean false, never an error.
+    and exists (
+      select 1
+      from public.chat_threads t
+      where left((select realtime.topic()), 5) = 'chat:'
+        and t.thread_id = substr((select realtime.topic()), 6)
+        and (select auth.uid()) in (t.user_a_supabase_id, t.user_b_supabase_id)
+    )
+  );
+
+-- Participants may track presence. Nobody may send broadcast events: only the SECURITY
+-- DEFINER trigger public.broadcast_chat_message() writes them, so no one can forge a message.
+drop policy if exists "chat participants track presence on their thread topic"
+  on realtime.messages;
+create policy "chat participants track presence on their thread topic"
+  on realtime.messages
+  as permissive
+  for insert
+  to authenticated
+  with check (
+    extension = 'presence'
+    and topic = (select realtime.topic())
+    and exists (
+      select 1
+      from public.chat_threads t
+      where left((select realtime.topic()), 5) = 'chat:'
+        and t.thread_id = substr((select realtime.topic()), 6)
+        and (select auth.uid()) in (t.user_a_supabase_id, t.user_b_supabase_id)
+    )
+  );

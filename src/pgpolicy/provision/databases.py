@@ -1,0 +1,74 @@
+"""Creating and dropping the harness's own databases on a server.
+
+On a shared server (CI service, staging) the harness only ever touches databases it named
+itself, so names are unique per process and drops are forced (FORCE ends leftover sessions).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+
+import psycopg
+from psycopg import errors, sql
+
+from pgpolicy.provision.server import Server
+
+__all__ = ["create_database", "drop_database", "unique_database_name"]
+
+_MAX_IDENTIFIER = 63  # NAMEDATALEN - 1
+_TEMPLATE_BUSY_RETRY_SECONDS = 5.0
+_CONNECT_TIMEOUT_SECONDS = 10
+
+
+def create_database(server: Server, name: str, *, template: str | None = None) -> None:
+    """CREATE DATABASE ``name`` [TEMPLATE ``template``].
+
+    Cloning fails with 55006 while any session is connected to the template (e.g. one that
+    just finished migrating it is still closing), so that case is retried for a few seconds.
+    """
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
+    deadline = time.monotonic() + _TEMPLATE_BUSY_RETRY_SECONDS
+    delay = 0.05
+    with _admin_connection(server) as conn:
+        while True:
+            try:
+                conn.execute(statement)
+                return
+            except errors.ObjectInUse:
+                if template is None or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def drop_database(server: Server, name: str) -> None:
+    """DROP DATABASE IF EXISTS ``name``, disconnecting whoever is still in it."""
+    with _admin_connection(server) as conn:
+        if conn.info.server_version >= 130000:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            return
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (name,),
+        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def unique_database_name(prefix: str) -> str:
+    """``<prefix>_<pid>_<random hex>``: lowercase, a valid identifier, at most 63 bytes."""
+    clean = re.sub(r"[^a-z0-9_]", "_", prefix.lower()) or "db"
+    if not (clean[0].isalpha() or clean[0] == "_"):
+        clean = f"db_{clean}"
+    suffix = f"_{os.getpid()}_{secrets.token_hex(4)}"
+    return clean[: _MAX_IDENTIFIER - len(suffix)] + suffix
+
+
+def _admin_connection(server: Server) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(server.url(), autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS)

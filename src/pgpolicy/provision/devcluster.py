@@ -1,0 +1,113 @@
+"""Persistent development cluster in a project folder (e.g. ``.pgdata/``).
+
+Unlike the throwaway cluster it keeps its data and durable settings between runs, and it
+keeps its port where possible, so the printed ``psql`` line stays valid. Layout under the
+folder: ``data/`` (PGDATA), ``run/`` (unix socket), ``log/postgresql.log``, ``cluster.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pgpolicy.provision.binaries import find_pg_bindir, pg_bindir_for_major
+from pgpolicy.provision.cluster import (
+    HOST,
+    SUPERUSER,
+    ClusterExecutor,
+    ClusterLayout,
+    free_port,
+    start_cluster,
+    stop_cluster,
+)
+from pgpolicy.provision.runas import ensure_traversable, pg_ctl_executable, server_os_user
+from pgpolicy.provision.server import ProvisionError, Server
+
+__all__ = ["dev_cluster_status", "start_dev_cluster", "stop_dev_cluster"]
+
+# fsync=on undoes the -F (fsync off) that pytest-postgresql always passes to postgres.
+_DURABLE_SETTINGS = {"fsync": "on"}
+
+
+def start_dev_cluster(datadir: Path) -> Server:
+    """initdb if absent, start if not running (same port as last time when free); idempotent."""
+    layout = ClusterLayout(datadir.resolve())
+    running = dev_cluster_status(datadir)
+    if running is not None:
+        return running
+    user = server_os_user()
+    layout.root.mkdir(parents=True, exist_ok=True)
+    ensure_traversable(layout.root, user)
+    layout.prepare(user)
+    port = free_port(layout.read_state().get("port"))
+    with _executor(layout, port) as executor:
+        server = start_cluster(executor, layout, source="embedded")
+    layout.write_state(port=server.port)
+    return server
+
+
+def stop_dev_cluster(datadir: Path) -> bool:
+    """Stop the cluster if it runs (True if it did). Never deletes data."""
+    layout = ClusterLayout(datadir.resolve())
+    if dev_cluster_status(datadir) is None:
+        return False
+    with _executor(layout, layout.running_port() or 0) as executor:
+        stop_cluster(executor, layout)
+    return True
+
+
+def dev_cluster_status(datadir: Path) -> Server | None:
+    """The running development cluster, or None (not created, stopped, or no binaries)."""
+    layout = ClusterLayout(datadir.resolve())
+    if not layout.initialised() or not (layout.data / "postmaster.pid").is_file():
+        return None
+    try:
+        with _executor(layout, 0) as executor:
+            if not executor.running():
+                return None
+    except ProvisionError:
+        return None
+    port = layout.running_port()
+    if port is None:
+        return None
+    return Server(
+        host=HOST,
+        port=port,
+        user=SUPERUSER,
+        password=None,
+        maintenance_db="postgres",
+        source="embedded",
+    )
+
+
+@contextmanager
+def _executor(layout: ClusterLayout, port: int) -> Iterator[ClusterExecutor]:
+    """Executor for this cluster, with the binaries of the version that created it."""
+    with pg_ctl_executable(_bindir_for(layout), server_os_user()) as pg_ctl:
+        yield ClusterExecutor(
+            pg_ctl, layout, port, _DURABLE_SETTINGS, persistent=True, initdb_sync=True
+        )
+
+
+def _bindir_for(layout: ClusterLayout) -> Path:
+    if layout.initialised():
+        major = (layout.data / "PG_VERSION").read_text().strip()
+        bindir = pg_bindir_for_major(major)
+        if bindir is None:
+            raise ProvisionError(
+                f"The development cluster in {layout.root} was created by PostgreSQL {major}, "
+                f"whose server binaries are not installed (looked on PATH and under "
+                f"/usr/lib/postgresql/{major}/bin). Install them, or move {layout.root} away "
+                "to start a fresh cluster."
+            )
+        return bindir
+    bindir = find_pg_bindir()
+    if bindir is None:
+        raise ProvisionError(
+            "No PostgreSQL server binaries (pg_ctl, initdb, postgres) on PATH or under "
+            "/usr/lib/postgresql/*/bin for the development cluster. Install them "
+            "(scripts/ensure-postgres.sh, or apt-get install postgresql), or use an existing "
+            "server via DATABASE_URL."
+        )
+    return bindir
