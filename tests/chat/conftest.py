@@ -88,7 +88,7 @@ class Chat:
         return message_id
 
     def count(self, table: str, where: str = "true", params: Any = None) -> int:
-        value = self.db.scalar(f"select count(*) from {table} where {where}", params)  # type: ignore[arg-type]
+        value = self.db.scalar(f"select count(*) from {table} where {where}", params)
         return int(value)
 
 

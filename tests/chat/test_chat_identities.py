@@ -21,7 +21,9 @@ def test_identity_is_synced_from_app_metadata(chat: Chat) -> None:
 
 
 def test_identity_is_never_taken_from_user_metadata(chat: Chat) -> None:
-    mallory = chat.db.create_user("mallory", user_metadata={"mongoUserId": "64b0c0ffee00000000000009"})
+    mallory = chat.db.create_user(
+        "mallory", user_metadata={"mongoUserId": "64b0c0ffee00000000000009"}
+    )
     assert _mongo_id_of(chat, mallory.id) is None
 
 

@@ -55,8 +55,12 @@ def test_participant_inserts_directly_as_themself(chat: Chat, sender: str, recip
         (chat.thread_id, actor.id, chat.mongo_id(sender), chat.mongo_id(recipient), "direct"),
     )
     assert_allowed(result, rowcount=1)
-    assert chat.count("public.chat_messages", "body = 'direct' and sender_supabase_id = %s",
-                      (actor.id,)) == 1
+    assert (
+        chat.count(
+            "public.chat_messages", "body = 'direct' and sender_supabase_id = %s", (actor.id,)
+        )
+        == 1
+    )
 
 
 def test_direct_insert_with_spoofed_sender_id_is_denied(chat: Chat) -> None:
@@ -138,4 +142,3 @@ def test_message_for_a_missing_thread_is_refused_by_the_foreign_key(chat: Chat) 
     )
     assert result.sqlstate == "23503"
     assert result.status == 409
-

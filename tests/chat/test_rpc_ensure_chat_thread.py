@@ -17,7 +17,9 @@ NEW_THREAD = f"{ALICE_MONGO}__{CAROL_MONGO}"
 
 
 def test_user_creates_a_thread_with_the_smaller_mongo_id_as_user_a(chat: Chat) -> None:
-    row = assert_allowed(chat.caller("carol").rpc("ensure_chat_thread", _other_mongo_id=ALICE_MONGO)).rows[0]
+    row = assert_allowed(
+        chat.caller("carol").rpc("ensure_chat_thread", _other_mongo_id=ALICE_MONGO)
+    ).rows[0]
     assert row["thread_id"] == NEW_THREAD
     assert (row["user_a_mongo_id"], row["user_b_mongo_id"]) == (ALICE_MONGO, CAROL_MONGO)
     assert (row["user_a_supabase_id"], row["user_b_supabase_id"]) == (chat.alice.id, chat.carol.id)
@@ -40,7 +42,9 @@ def test_ensure_returns_the_existing_thread_unchanged(chat: Chat) -> None:
     assert row["thread_id"] == chat.thread_id
 
 
-@pytest.mark.parametrize(("actor", "status"), [("anon", 401), ("no_sub", 403), ("service_role", 403)])
+@pytest.mark.parametrize(
+    ("actor", "status"), [("anon", 401), ("no_sub", 403), ("service_role", 403)]
+)
 def test_ensure_without_a_user_is_denied_and_creates_nothing(
     chat: Chat, actor: str, status: int
 ) -> None:
@@ -64,7 +68,9 @@ def test_ensure_by_a_user_without_chat_identity_is_denied(chat: Chat) -> None:
     [ALICE_MONGO, "64b0c0ffee0000000000dead", "", "   ", None],
     ids=["own-id", "unknown-id", "empty", "blank", "null"],
 )
-def test_ensure_with_an_invalid_other_id_is_invalid_parameter(chat: Chat, other: str | None) -> None:
+def test_ensure_with_an_invalid_other_id_is_invalid_parameter(
+    chat: Chat, other: str | None
+) -> None:
     with chat.db.unchanged("public.chat_threads"):
         result = chat.caller("alice").rpc("ensure_chat_thread", _other_mongo_id=other)
         assert_raised(result, "22023", status=400)
@@ -80,7 +86,9 @@ def test_two_racing_calls_make_exactly_one_thread(db: Database) -> None:
     second_result: list[Result] = []
 
     with first_conn.transaction():
-        first = Request(first_conn, as_user(alice)).rpc("ensure_chat_thread", _other_mongo_id=BOB_MONGO)
+        first = Request(first_conn, as_user(alice)).rpc(
+            "ensure_chat_thread", _other_mongo_id=BOB_MONGO
+        )
         # The second call starts while the first transaction still holds the new row.
         racer = threading.Thread(
             target=lambda: second_result.append(

@@ -46,19 +46,25 @@ def test_frontend_call_inserts_and_returns_the_message(chat: Chat) -> None:
     assert row["body"] == "hello bob"
     assert row["sender_supabase_id"] == chat.alice.id
     assert (row["sender_mongo_id"], row["recipient_mongo_id"]) == (ALICE_MONGO, BOB_MONGO)
-    assert chat.count("public.chat_messages", "id = %s and sender_supabase_id = %s",
-                      (row["id"], chat.alice.id)) == 1
+    assert (
+        chat.count(
+            "public.chat_messages",
+            "id = %s and sender_supabase_id = %s",
+            (row["id"], chat.alice.id),
+        )
+        == 1
+    )
 
 
 def test_the_other_participant_answers(chat: Chat) -> None:
     result = assert_allowed(
-        _send(chat, "bob", _sender_mongo_id=BOB_MONGO, _recipient_mongo_id=ALICE_MONGO)  # type: ignore[arg-type]
+        _send(chat, "bob", _sender_mongo_id=BOB_MONGO, _recipient_mongo_id=ALICE_MONGO)
     )
     assert result.rows[0]["sender_supabase_id"] == chat.bob.id
 
 
 def test_a_message_moves_last_message_at(chat: Chat) -> None:
-    row = assert_allowed(_send(chat, "alice")).rows[0]  # type: ignore[arg-type]
+    row = assert_allowed(_send(chat, "alice")).rows[0]
     last = chat.db.scalar(
         "select last_message_at from public.chat_threads where thread_id = %s", (chat.thread_id,)
     )
@@ -66,19 +72,21 @@ def test_a_message_moves_last_message_at(chat: Chat) -> None:
 
 
 def test_a_body_of_exactly_4000_characters_is_accepted(chat: Chat) -> None:
-    assert_allowed(_send(chat, "alice", _body="x" * 4000))  # type: ignore[arg-type]
+    assert_allowed(_send(chat, "alice", _body="x" * 4000))
 
 
-@pytest.mark.parametrize(("actor", "status"), [("anon", 401), ("no_sub", 403), ("service_role", 403)])
+@pytest.mark.parametrize(
+    ("actor", "status"), [("anon", 401), ("no_sub", 403), ("service_role", 403)]
+)
 def test_no_signed_in_user_is_denied(chat: Chat, actor: str, status: int) -> None:
     with nothing_left_behind(chat):
-        assert_denied(_send(chat, actor), status=status)  # type: ignore[arg-type]
+        assert_denied(_send(chat, actor), status=status)
 
 
 def test_non_participant_is_denied(chat: Chat) -> None:
     with nothing_left_behind(chat):
         assert_denied(
-            _send(chat, "carol", _sender_mongo_id=CAROL_MONGO, _recipient_mongo_id=ALICE_MONGO),  # type: ignore[arg-type]
+            _send(chat, "carol", _sender_mongo_id=CAROL_MONGO, _recipient_mongo_id=ALICE_MONGO),
             status=403,
         )
 
@@ -86,38 +94,46 @@ def test_non_participant_is_denied(chat: Chat) -> None:
 def test_missing_thread_gets_the_same_answer_as_a_foreign_one(chat: Chat) -> None:
     foreign = _send(chat, "carol", _sender_mongo_id=CAROL_MONGO, _recipient_mongo_id=ALICE_MONGO)
     with nothing_left_behind(chat):
-        missing = _send(chat, "alice", _thread_id=f"{ALICE_MONGO}__{CAROL_MONGO}",
-                        _recipient_mongo_id=CAROL_MONGO)
-        assert_denied(missing, status=403)  # type: ignore[arg-type]
-    assert chat.count("public.chat_threads", "thread_id = %s", (f"{ALICE_MONGO}__{CAROL_MONGO}",)) == 0
-    assert (missing.message, missing.sqlstate) == (foreign.message, foreign.sqlstate)  # type: ignore[attr-defined]
+        missing = _send(
+            chat,
+            "alice",
+            _thread_id=f"{ALICE_MONGO}__{CAROL_MONGO}",
+            _recipient_mongo_id=CAROL_MONGO,
+        )
+        assert_denied(missing, status=403)
+    assert (
+        chat.count("public.chat_threads", "thread_id = %s", (f"{ALICE_MONGO}__{CAROL_MONGO}",)) == 0
+    )
+    assert (missing.message, missing.sqlstate) == (foreign.message, foreign.sqlstate)
 
 
 def test_spoofed_sender_is_denied(chat: Chat) -> None:
     with nothing_left_behind(chat):
         assert_denied(
-            _send(chat, "alice", _sender_mongo_id=BOB_MONGO, _recipient_mongo_id=ALICE_MONGO),  # type: ignore[arg-type]
+            _send(chat, "alice", _sender_mongo_id=BOB_MONGO, _recipient_mongo_id=ALICE_MONGO),
             status=403,
         )
 
 
 def test_recipient_outside_the_thread_is_denied(chat: Chat) -> None:
     with nothing_left_behind(chat):
-        assert_denied(_send(chat, "alice", _recipient_mongo_id=CAROL_MONGO), status=403)  # type: ignore[arg-type]
+        assert_denied(_send(chat, "alice", _recipient_mongo_id=CAROL_MONGO), status=403)
 
 
 def test_message_to_oneself_is_denied(chat: Chat) -> None:
     with nothing_left_behind(chat):
-        assert_denied(_send(chat, "alice", _recipient_mongo_id=ALICE_MONGO), status=403)  # type: ignore[arg-type]
+        assert_denied(_send(chat, "alice", _recipient_mongo_id=ALICE_MONGO), status=403)
 
 
 @pytest.mark.parametrize(
-    "body", ["", "   ", "\n\t ", "x" * 4001, None], ids=["empty", "spaces", "whitespace", "4001", "null"]
+    "body",
+    ["", "   ", "\n\t ", "x" * 4001, None],
+    ids=["empty", "spaces", "whitespace", "4001", "null"],
 )
 def test_blank_or_too_long_body_is_invalid_parameter(chat: Chat, body: str | None) -> None:
     with nothing_left_behind(chat):
         result = _send(chat, "alice", _body=body)
-        assert_raised(result, "22023", status=400)  # type: ignore[arg-type]
+        assert_raised(result, "22023", status=400)
 
 
 def test_retry_with_the_same_client_id_inserts_once(chat: Chat) -> None:

@@ -14,7 +14,7 @@ def _in_transaction(db: Database, settings: dict[str, str], query: str) -> objec
     with db.conn.transaction(force_rollback=True):
         for name, value in settings.items():
             db.conn.execute("select set_config(%s, %s, true)", (name, value))
-        return db.scalar(query)  # type: ignore[arg-type]
+        return db.scalar(query)
 
 
 def test_uid_comes_from_request_jwt_claims(db: Database) -> None:

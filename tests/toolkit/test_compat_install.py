@@ -16,14 +16,16 @@ select 'fn' as kind, p.oid::regprocedure::text as name,
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
 where n.nspname in ('auth', 'realtime')
 union all
-select 'rel', c.oid::regclass::text, c.relkind::text || coalesce(c.relacl::text, '') || c.relrowsecurity::text
+select 'rel', c.oid::regclass::text,
+       c.relkind::text || coalesce(c.relacl::text, '') || c.relrowsecurity::text
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where n.nspname in ('auth', 'realtime')
 union all
 select 'role', rolname, rolcanlogin::text || rolbypassrls || rolinherit
 from pg_roles where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')
 union all
-select 'defacl', defaclrole::regrole::text || defaclobjtype::text, defaclacl::text from pg_default_acl
+select 'defacl', defaclrole::regrole::text || defaclobjtype::text, defaclacl::text
+from pg_default_acl
 order by 1, 2
 """
 

@@ -27,8 +27,18 @@ def test_request_sets_role_claims_method_path_headers(db: Database) -> None:
     assert row["role"] == "authenticated"
     assert claims["sub"] == str(alice.id)
     assert claims["role"] == "authenticated"
-    assert {"aud", "exp", "iat", "email", "app_metadata", "user_metadata", "aal",
-            "session_id", "is_anonymous", "amr"} <= set(claims)
+    assert {
+        "aud",
+        "exp",
+        "iat",
+        "email",
+        "app_metadata",
+        "user_metadata",
+        "aal",
+        "session_id",
+        "is_anonymous",
+        "amr",
+    } <= set(claims)
     assert (row["method"], row["path"]) == ("GET", "/public")
     assert json.loads(row["headers"])["accept"] == "application/json"
     # PostgREST v12 no longer sets the per-claim legacy settings.
@@ -63,7 +73,7 @@ def test_rpc_uses_named_arguments(db: Database) -> None:
 def _raising_function(db: Database, sqlstate: str) -> None:
     db.execute(
         "create function public.toolkit_raise() returns void language plpgsql as"
-        f" $$ begin raise exception 'no' using errcode = '{sqlstate}'; end $$"  # type: ignore[arg-type]
+        f" $$ begin raise exception 'no' using errcode = '{sqlstate}'; end $$"
     )
 
 

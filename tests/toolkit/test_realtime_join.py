@@ -9,7 +9,7 @@ from pgpolicy.identity import as_anon, as_signed_in_without_sub
 def _policy_reading_topic(db: Database, topic: str) -> None:
     db.execute(
         "create policy toolkit_read_topic on realtime.messages for select to authenticated"
-        f" using (realtime.topic() = '{topic}')"  # type: ignore[arg-type]
+        f" using (realtime.topic() = '{topic}')"
     )
 
 
@@ -99,7 +99,7 @@ def test_join_runs_as_the_subscribers_role_with_its_claims(db: Database) -> None
     alice = db.create_user("alice")
     db.execute(
         "create policy toolkit_read_self on realtime.messages for select to authenticated"
-        f" using (realtime.topic() = 'user:' || auth.uid()::text)"
+        " using (realtime.topic() = 'user:' || auth.uid()::text)"
     )
     assert db.join(f"user:{alice.id}", as_=alice).can_join
     bob = db.create_user("bob")

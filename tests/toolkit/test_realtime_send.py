@@ -22,8 +22,10 @@ def test_send_adds_an_id_to_the_payload_and_inserts_a_private_broadcast(db: Data
             "select realtime.send('{\"text\": \"hi\"}'::jsonb, 'greeting', 'room:1')"
         )
     )
-    [row] = db.execute("select id, payload, event, private, extension from realtime.messages"
-                       " where topic = 'room:1'")
+    [row] = db.execute(
+        "select id, payload, event, private, extension from realtime.messages"
+        " where topic = 'room:1'"
+    )
     assert row["payload"] == {"text": "hi", "id": str(row["id"])}
     assert (row["event"], row["private"], row["extension"]) == ("greeting", True, "broadcast")
 
@@ -38,12 +40,16 @@ def test_send_keeps_an_id_the_payload_already_has(db: Database) -> None:
 
 
 def test_send_sets_realtime_topic_for_the_policies(db: Database) -> None:
-    db.execute("create policy toolkit_topic_seen on realtime.messages for insert to authenticated"
-               " with check (realtime.topic() = 'room:3')")
+    db.execute(
+        "create policy toolkit_topic_seen on realtime.messages for insert to authenticated"
+        " with check (realtime.topic() = 'room:3')"
+    )
     alice = db.create_user("alice")
-    result = assert_allowed(db.as_user(alice).execute(
-        "select realtime.send('{}'::jsonb, 'e', 'room:3'), realtime.topic() as topic"
-    ))
+    result = assert_allowed(
+        db.as_user(alice).execute(
+            "select realtime.send('{}'::jsonb, 'e', 'room:3'), realtime.topic() as topic"
+        )
+    )
     assert result.rows[0]["topic"] == "room:3"
     assert result.notices == []
     assert len(_messages(db, "room:3")) == 1
@@ -55,8 +61,7 @@ def test_send_swallows_a_denied_insert_as_a_warning_and_leaves_no_row(db: Databa
         db.as_user(alice).execute("select realtime.send('{}'::jsonb, 'e', 'room:4')")
     )
     assert any(
-        notice.startswith("WARNING") and "row-level security" in notice
-        for notice in result.notices
+        notice.startswith("WARNING") and "row-level security" in notice for notice in result.notices
     ), result.notices
     assert _messages(db, "room:4") == []
 
@@ -64,8 +69,7 @@ def test_send_swallows_a_denied_insert_as_a_warning_and_leaves_no_row(db: Databa
 def test_send_swallows_a_missing_partition_as_a_warning_and_leaves_no_row(db: Database) -> None:
     today = db.scalar("select now()::timestamp::date")
     assert isinstance(today, dt.date)
-    db.execute(f"alter table realtime.messages detach partition "  # type: ignore[arg-type]
-               f"realtime.messages_{today:%Y_%m_%d}")
+    db.execute(f"alter table realtime.messages detach partition realtime.messages_{today:%Y_%m_%d}")
     result = assert_allowed(
         db.as_service_role().execute("select realtime.send('{}'::jsonb, 'e', 'room:5')")
     )

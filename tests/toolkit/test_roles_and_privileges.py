@@ -53,13 +53,17 @@ def test_new_public_table_is_granted_to_anon_so_only_rls_protects_it(db: Databas
 
 
 def test_new_public_function_is_executable_by_anon(db: Database) -> None:
-    db.execute("create function public.toolkit_hello() returns text language sql as $$ select 'hi' $$")
+    db.execute(
+        "create function public.toolkit_hello() returns text language sql as $$ select 'hi' $$"
+    )
     result = assert_allowed(db.as_anon().rpc("toolkit_hello"))
     assert result.rows == [{"toolkit_hello": "hi"}]
 
 
 def test_revoking_execute_from_public_and_anon_denies_anon(db: Database) -> None:
-    db.execute("create function public.toolkit_hello() returns text language sql as $$ select 'hi' $$")
+    db.execute(
+        "create function public.toolkit_hello() returns text language sql as $$ select 'hi' $$"
+    )
     db.execute("revoke execute on function public.toolkit_hello() from public, anon")
     assert_denied(db.as_anon().rpc("toolkit_hello"), status=401)
     alice = db.create_user("alice")
