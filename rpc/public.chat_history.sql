@@ -17,9 +17,17 @@ as $$
   select m.*
   from public.chat_messages m
   where m.thread_id = _thread_id
+    -- case, not coalesce(): the planner counts coalesce() as possibly leaky, and under RLS a
+    -- leaky qual over parameters (generic plans, PostgREST's arguments) is no Index Cond.
     and (m.created_at, m.id) < (
-      coalesce(_before_created_at, 'infinity'::timestamptz),
-      coalesce(_before_id, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid)
+      case
+        when _before_created_at is null then 'infinity'::timestamptz
+        else _before_created_at
+      end,
+      case
+        when _before_id is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+        else _before_id
+      end
     )
   order by m.created_at desc, m.id desc
   limit public.chat_history_page_size(_limit)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -23,7 +23,7 @@ from pgpolicy.identity import (
     as_user,
 )
 from pgpolicy.realtime import Broadcast, ChannelAccess, authorize_channel, delivered_broadcasts
-from pgpolicy.request import Params, Request
+from pgpolicy.request import Params, Query, Request
 
 
 @dataclass
@@ -41,13 +41,13 @@ class Database:
     _extra: list[psycopg.Connection[Any]] = field(default_factory=list)
 
     # privileged access -------------------------------------------------------------
-    def execute(self, query: LiteralString | sql.Composable, params: Params = None) -> list[Any]:
+    def execute(self, query: Query, params: Params = None) -> list[Any]:
         """Run SQL as the privileged harness role; return the rows as dicts."""
         with self.conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query, params)
             return cur.fetchall() if cur.description is not None else []
 
-    def scalar(self, query: LiteralString | sql.Composable, params: Params = None) -> Any:
+    def scalar(self, query: Query, params: Params = None) -> Any:
         """Run SQL as the privileged harness role; return the first column of the first row."""
         row = self.conn.execute(query, params).fetchone()
         return None if row is None else row[0]
@@ -97,7 +97,9 @@ class Database:
         return actor
 
     # requests -----------------------------------------------------------------------
-    def request(self, identity: Identity, *, conn: psycopg.Connection[Any] | None = None) -> Request:
+    def request(
+        self, identity: Identity, *, conn: psycopg.Connection[Any] | None = None
+    ) -> Request:
         """A PostgREST-like caller as ``identity``."""
         return Request(conn=conn or self.conn, identity=identity)
 
@@ -110,9 +112,7 @@ class Database:
     def as_service_role(self, *, conn: psycopg.Connection[Any] | None = None) -> Request:
         return self.request(as_service_role(), conn=conn)
 
-    def as_signed_in_without_sub(
-        self, *, conn: psycopg.Connection[Any] | None = None
-    ) -> Request:
+    def as_signed_in_without_sub(self, *, conn: psycopg.Connection[Any] | None = None) -> Request:
         return self.request(as_signed_in_without_sub(), conn=conn)
 
     def as_role(

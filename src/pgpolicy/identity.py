@@ -55,7 +55,9 @@ def as_anon(*, api_key: bool = True) -> Identity:
 
 def as_service_role() -> Identity:
     """The service_role API key: a trusted backend job, bypassing RLS."""
-    return Identity(role="service_role", claims=api_key_claims("service_role"), label="service_role")
+    return Identity(
+        role="service_role", claims=api_key_claims("service_role"), label="service_role"
+    )
 
 
 def as_role(role: str, claims: JsonObject | None = None, *, label: str | None = None) -> Identity:

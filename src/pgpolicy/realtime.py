@@ -81,17 +81,14 @@ def _read_check(conn: psycopg.Connection[Any], identity: Identity, topic: str) -
             probe_ids: dict[Any, str] = {}
             for extension in EXTENSIONS:
                 cur.execute(
-                    "insert into realtime.messages (topic, extension) values (%s, %s)"
-                    " returning id",
+                    "insert into realtime.messages (topic, extension) values (%s, %s) returning id",
                     (topic, extension),
                 )
                 row = cur.fetchone()
                 assert row is not None
                 probe_ids[row[0]] = extension
             cur.execute(_SET_CONTEXT, _context(identity, topic))
-            cur.execute(
-                "select id from realtime.messages where id = any(%s)", (list(probe_ids),)
-            )
+            cur.execute("select id from realtime.messages where id = any(%s)", (list(probe_ids),))
             visible = {probe_ids[row[0]] for row in cur.fetchall()}
             check.allowed = {extension: extension in visible for extension in EXTENSIONS}
     except psycopg.Error as error:

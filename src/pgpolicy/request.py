@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeAlias
 
 import psycopg
 from psycopg import sql
@@ -20,6 +20,7 @@ from pgpolicy.identity import Identity
 from pgpolicy.postgrest import http_status
 
 Row = dict[str, Any]
+Query: TypeAlias = LiteralString | bytes | sql.SQL | sql.Composed
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 DEFAULT_HEADERS: dict[str, str] = {
@@ -87,9 +88,7 @@ class Request:
     schema: str = "public"
     headers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HEADERS))
 
-    def execute(
-        self, query: LiteralString | sql.Composable, params: Params = None, *, method: str = "POST"
-    ) -> Result:
+    def execute(self, query: Query, params: Params = None, *, method: str = "POST") -> Result:
         """Run one statement as this identity, in its own transaction or savepoint."""
         return self._run(query, params, method=method, path=f"/{self.schema}")
 
@@ -113,9 +112,7 @@ class Request:
         ]
         return result
 
-    def _run(
-        self, query: LiteralString | sql.Composable, params: Params, *, method: str, path: str
-    ) -> Result:
+    def _run(self, query: Query, params: Params, *, method: str, path: str) -> Result:
         result = Result(identity=self.identity)
 
         def collect(diagnostic: psycopg.errors.Diagnostic) -> None:
