@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 
 from pgpolicy.identity import Identity
 from pgpolicy.postgrest import http_status
+from pgpolicy.rpc_call import rpc_query
 
 Row = dict[str, Any]
 Query: TypeAlias = LiteralString | bytes | sql.SQL | sql.Composed
@@ -93,19 +94,12 @@ class Request:
         return self._run(query, params, method=method, path=f"/{self.schema}")
 
     def rpc(self, function: str, /, **args: Any) -> Result:
-        """Call a function as `POST /rpc/<function>` does: named arguments, rows back.
+        """Call a function as `POST /rpc/<function>` with a JSON body does; rows back.
 
         A function returning a scalar comes back as one row ``{function: value}``.
         """
-        call = sql.SQL("select pgrst_call.* from {}.{}({}) pgrst_call").format(
-            sql.Identifier(self.schema),
-            sql.Identifier(function),
-            sql.SQL(", ").join(
-                sql.SQL("{} := {}").format(sql.Identifier(name), sql.Placeholder(name))
-                for name in args
-            ),
-        )
-        result = self._run(call, args, method="POST", path=f"/rpc/{function}")
+        call, params = rpc_query(self.conn, self.schema, function, args)
+        result = self._run(call, params, method="POST", path=f"/rpc/{function}")
         result.rows = [
             {function: row["pgrst_call"]} if list(row) == ["pgrst_call"] else row
             for row in result.rows

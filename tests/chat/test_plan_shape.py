@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, THREAD_ID, insert_thread
 
 MESSAGES = 100_000
 HISTORY_INDEX = "chat_messages_thread_history_idx"
+ROW_COMPARISON = re.compile(r"ROW\((m\.)?created_at, (m\.)?id\) < ROW\(")
 
 Plan = dict[str, Any]
 
@@ -112,7 +114,7 @@ def test_history_page_is_an_index_scan_with_the_row_comparison(seeded: Seeded, d
     scan = _history_scan(plan)
     assert scan["Node Type"] == "Index Scan", scan["Node Type"]
     assert scan["Index Name"] == HISTORY_INDEX
-    assert "ROW(m.created_at, m.id) < ROW(" in scan["Index Cond"], scan["Index Cond"]
+    assert ROW_COMPARISON.search(scan["Index Cond"]), scan["Index Cond"]
     assert "thread_id" in scan["Index Cond"]
 
 
@@ -155,3 +157,56 @@ def test_messages_policy_is_a_set_membership_not_a_per_row_call(seeded: Seeded) 
     assert membership, text
     scan = _history_scan(plan)
     assert "auth.uid()" not in str(scan.get("Filter", "")), scan.get("Filter")
+
+
+def _nested_plans(seeded: Seeded, **args: Any) -> list[Plan]:
+    """Plans of the statements run inside chat_history when called exactly as PostgREST does.
+
+    PostgREST passes each argument as a subquery of its JSON body, so the function is not
+    inlined into the outer query: auto_explain (nested statements) shows its inner plan.
+    """
+    conn = seeded.db.conn
+    try:
+        conn.execute("load 'auto_explain'")
+    except psycopg.errors.InsufficientPrivilege:
+        pytest.skip("auto_explain needs a superuser connection on this server")
+    for setting, value in (
+        ("auto_explain.log_min_duration", "0"),
+        ("auto_explain.log_nested_statements", "on"),
+        ("auto_explain.log_format", "json"),
+        ("client_min_messages", "log"),
+    ):
+        conn.execute("select set_config(%s, %s, false)", (setting, value))
+    try:
+        result = seeded.db.as_user(seeded.alice).rpc("chat_history", **args)
+    finally:
+        conn.execute("reset client_min_messages")
+        conn.execute("select set_config('auto_explain.log_min_duration', '-1', false)")
+    assert result.ok, result
+    plans: list[Plan] = []
+    for notice in result.notices:
+        start = notice.find("{")
+        if notice.startswith("LOG") and start != -1:
+            logged = json.loads(notice[start:])
+            if "chat_messages" in logged.get("Query Text", ""):
+                plans.append(logged["Plan"])
+    return plans
+
+
+@pytest.mark.parametrize("depth", [0, 50_000])
+def test_history_through_the_api_is_an_index_scan_with_the_row_comparison(
+    seeded: Seeded, depth: int
+) -> None:
+    created_at, message_id = _cursor_at_depth(seeded, depth) if depth else (None, None)
+    [plan] = _nested_plans(
+        seeded,
+        _thread_id=THREAD_ID,
+        _before_created_at=created_at,
+        _before_id=message_id,
+        _limit=50,
+    )
+    scan = _history_scan(plan)
+    assert scan["Node Type"] == "Index Scan", scan
+    assert scan["Index Name"] == HISTORY_INDEX
+    assert ROW_COMPARISON.search(scan["Index Cond"]), scan["Index Cond"]
+    assert not [node for node in _nodes(plan) if node["Node Type"] in ("Sort", "Incremental Sort")]
