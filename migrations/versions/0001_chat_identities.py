@@ -121,6 +121,14 @@ create or replace trigger sync_chat_identity
 """[1:]
 
 
+# Declared files this revision applies, by path: `pgpolicy revision` and the drift
+# check read the newest embedded text of each file from here.
+DECLARED: dict[str, str] = {
+    "policies/public.chat_identities.sql": POLICIES_PUBLIC_CHAT_IDENTITIES,
+    "rpc/public.sync_chat_identity.sql": RPC_PUBLIC_SYNC_CHAT_IDENTITY,
+}
+
+
 def _execute(sql: str) -> None:
     """Run one block of SQL; offline mode adds its own terminator after the last statement."""
     op.execute(sql.rstrip().removesuffix(";"))

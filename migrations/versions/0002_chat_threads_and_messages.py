@@ -173,6 +173,14 @@ revoke truncate, references, trigger
 """[1:]
 
 
+# Declared files this revision applies, by path: `pgpolicy revision` and the drift
+# check read the newest embedded text of each file from here.
+DECLARED: dict[str, str] = {
+    "policies/public.chat_threads.sql": POLICIES_PUBLIC_CHAT_THREADS,
+    "policies/public.chat_messages.sql": POLICIES_PUBLIC_CHAT_MESSAGES,
+}
+
+
 def _execute(sql: str) -> None:
     """Run one block of SQL; offline mode adds its own terminator after the last statement."""
     op.execute(sql.rstrip().removesuffix(";"))

@@ -140,6 +140,15 @@ create or replace trigger touch_chat_thread_last_message_at
 """[1:]
 
 
+# Declared files this revision applies, by path: `pgpolicy revision` and the drift
+# check read the newest embedded text of each file from here.
+DECLARED: dict[str, str] = {
+    "policies/realtime.messages.sql": POLICIES_REALTIME_MESSAGES,
+    "rpc/public.broadcast_chat_message.sql": RPC_PUBLIC_BROADCAST_CHAT_MESSAGE,
+    "rpc/public.touch_chat_thread_last_message_at.sql": RPC_PUBLIC_TOUCH_CHAT_THREAD_LAST_MESSAGE_AT,
+}
+
+
 def _execute(sql: str) -> None:
     """Run one block of SQL; offline mode adds its own terminator after the last statement."""
     op.execute(sql.rstrip().removesuffix(";"))

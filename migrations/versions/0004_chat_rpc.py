@@ -365,6 +365,17 @@ grant execute on function public.ensure_chat_thread(text) to authenticated, serv
 """[1:]
 
 
+# Declared files this revision applies, by path: `pgpolicy revision` and the drift
+# check read the newest embedded text of each file from here.
+DECLARED: dict[str, str] = {
+    "rpc/public.chat_history_page_size.sql": RPC_PUBLIC_CHAT_HISTORY_PAGE_SIZE,
+    "rpc/public.chat_history.sql": RPC_PUBLIC_CHAT_HISTORY,
+    "rpc/public.insert_chat_message_once.sql": RPC_PUBLIC_INSERT_CHAT_MESSAGE_ONCE,
+    "rpc/public.insert_chat_message.sql": RPC_PUBLIC_INSERT_CHAT_MESSAGE,
+    "rpc/public.ensure_chat_thread.sql": RPC_PUBLIC_ENSURE_CHAT_THREAD,
+}
+
+
 def _execute(sql: str) -> None:
     """Run one block of SQL; offline mode adds its own terminator after the last statement."""
     op.execute(sql.rstrip().removesuffix(";"))

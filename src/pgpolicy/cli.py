@@ -8,8 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
+from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from pgpolicy.declared import load_declared
+from pgpolicy.declared.drift import DeclaredStateError, check_drift
+from pgpolicy.declared.revision import pending_changes, write_revision
 from pgpolicy.migrate.runner import alembic_config, upgrade
 from pgpolicy.provision import (
     ProvisionError,
@@ -135,6 +139,53 @@ def cmd_compat_check(args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def _scripts(alembic_ini: str) -> ScriptDirectory:
+    ini = Path(alembic_ini)
+    if not ini.is_file():
+        raise CommandFailed(f"{ini} not found: run this from the project folder")
+    return ScriptDirectory.from_config(Config(str(ini)))
+
+
+def cmd_drift(args: argparse.Namespace) -> None:
+    """Compare a live database with policies/ and rpc/; exit 1 on drift."""
+    files = load_declared(Path(args.root))
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        try:
+            report = check_drift(conn, files, lock_timeout=args.lock_timeout)
+        except DeclaredStateError as error:
+            raise CommandFailed(str(error)) from error
+    if report.clean:
+        print(f"no drift: the database matches the {len(files)} declared files")
+        return
+    lines = report.lines()
+    print(f"drift: {len(lines)} difference(s) from the database to policies/ and rpc/")
+    print("  ('+' declared but missing, '-' in the database but not declared, '~' differs)")
+    for line in lines:
+        print(f"  {line}")
+    raise SystemExit(1)
+
+
+def cmd_revision(args: argparse.Namespace) -> None:
+    """Write a revision embedding the declared files that changed (or check there are none)."""
+    scripts = _scripts(args.alembic_ini)
+    root = Path(args.root)
+    if args.check:
+        changes = pending_changes(root, scripts)
+        for change in changes:
+            print(f"pending: {change.path} (last applied by {change.before_revision or 'none'})")
+        if changes:
+            raise SystemExit(1)
+        print("no pending changes: every declared file is what `upgrade head` applies")
+        return
+    if not args.message:
+        raise CommandFailed("give the revision a message: pgpolicy revision -m 'what changed'")
+    path = write_revision(root, scripts, args.message)
+    if path is None:
+        print("no declared file changed since the migrations last applied it: nothing written")
+        return
+    print(f"wrote {path}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pgpolicy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +208,21 @@ def build_parser() -> argparse.ArgumentParser:
         sub = db.add_parser(action)
         sub.add_argument("--datadir", default=str(DEFAULT_DATADIR))
         sub.set_defaults(handler=handler)
+
+    drift = commands.add_parser("drift", help="compare a database with policies/ and rpc/")
+    drift.add_argument("--url", required=True)
+    drift.add_argument("--root", default=".", help="project folder holding policies/ and rpc/")
+    drift.add_argument("--lock-timeout", default="2s")
+    drift.set_defaults(handler=cmd_drift)
+
+    revision = commands.add_parser(
+        "revision", help="write a revision for changed declared files (autogenerate)"
+    )
+    revision.add_argument("-m", "--message")
+    revision.add_argument("--check", action="store_true", help="exit 1 if a revision is due")
+    revision.add_argument("--root", default=".")
+    revision.add_argument("--alembic-ini", default="alembic.ini")
+    revision.set_defaults(handler=cmd_revision)
 
     compat = commands.add_parser("compat", help="Supabase compatibility layer").add_subparsers(
         dest="action", required=True
