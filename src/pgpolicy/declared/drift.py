@@ -23,7 +23,8 @@ _POLICIES_OF = (
     "select policyname from pg_catalog.pg_policies where schemaname = %s and tablename = %s"
 )
 _FUNCTIONS_IN = """
-select p.oid::regprocedure::text, p.oid
+select n.nspname || '.' || p.proname
+       || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', p.oid
 from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
 where n.nspname = any(%s)
   and not exists (select from pg_catalog.pg_depend d
