@@ -1,30 +1,26 @@
-"""Alembic environment: URL from the environment, safety settings, Supabase prerequisites."""
+"""Alembic environment: URL from the environment, safety settings, Supabase prerequisites.
+
+Online: one migrator at a time (session advisory lock), lock_timeout/statement_timeout,
+a one-sentence refusal when Supabase's objects are missing, one transaction per revision,
+and a failure that names the revision and statement. Offline (``--sql``): the same lock
+and timeouts, written out for ``psql -v ON_ERROR_STOP=1``.
+"""
 
 from __future__ import annotations
 
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import create_engine, pool
 
-from pgpolicy.migrate.settings import (
-    MIGRATION_LOCK_KEY,
-    MigrationSettings,
-    prerequisite_error,
-    sqlalchemy_url,
-)
+from pgpolicy.migrate.failures import StepTracker
+from pgpolicy.migrate.session import lock_sql, migration_lock, timeout_sql, unlock_sql
+from pgpolicy.migrate.settings import MigrationSettings, prerequisite_error, sqlalchemy_url
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 settings = MigrationSettings.from_environment(context.get_x_argument(as_dictionary=True))
-
-
-def _session_settings_sql() -> list[str]:
-    return [
-        f"set lock_timeout = '{settings.lock_timeout}'",
-        f"set statement_timeout = '{settings.statement_timeout}'",
-    ]
 
 
 def run_migrations_offline() -> None:
@@ -36,10 +32,13 @@ def run_migrations_offline() -> None:
         transaction_per_migration=True,
         dialect_opts={"paramstyle": "named"},
     )
-    for statement in _session_settings_sql():
+    # Lock first (no timeout is set yet, so it waits), then bound every migration statement.
+    context.execute(lock_sql())
+    for statement in timeout_sql(settings):
         context.execute(statement)
     with context.begin_transaction():
         context.run_migrations()
+    context.execute(unlock_sql())
 
 
 def run_migrations_online() -> None:
@@ -49,25 +48,24 @@ def run_migrations_online() -> None:
             "no database URL: pass `alembic -x url=postgresql://...` or set DATABASE_URL"
         )
     engine = create_engine(sqlalchemy_url(settings.url), poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        for statement in _session_settings_sql():
-            connection.exec_driver_sql(statement)
-        # A second upgrade started at the same time waits here, then finds nothing to do.
-        connection.execute(text("select pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        connection.commit()
-        try:
+    with engine.connect() as connection, migration_lock(connection, settings):
+        # A second upgrade started at the same time waited for the lock, and now finds
+        # the first one's revisions applied: it reads the current revision only here.
+        with connection.begin():
             problem = prerequisite_error(connection, settings.url)
-            if problem:
-                raise SystemExit(problem)
-            context.configure(connection=connection, transaction_per_migration=True)
+        if problem:
+            raise SystemExit(problem)
+        context.configure(connection=connection, transaction_per_migration=True)
+        tracker = StepTracker.attach(context.get_context())
+        try:
             with context.begin_transaction():
                 context.run_migrations()
-            connection.commit()
-        finally:
-            connection.rollback()
-            connection.execute(
-                text("select pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
-            )
+        except Exception as error:
+            failure = tracker.failure(error)
+            if failure is None:
+                raise
+            raise failure from error
+        if connection.in_transaction():
             connection.commit()
 
 
