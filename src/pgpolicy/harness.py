@@ -13,17 +13,20 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from pgpolicy.claims import Actor, JsonObject
+from pgpolicy.claims import Actor, JsonObject, user_claims
 from pgpolicy.identity import (
     Identity,
     as_anon,
     as_role,
     as_service_role,
     as_signed_in_without_sub,
-    as_user,
 )
 from pgpolicy.realtime import Broadcast, ChannelAccess, authorize_channel, delivered_broadcasts
 from pgpolicy.request import Params, Query, Request
+
+
+class HookError(RuntimeError):
+    """The custom access token hook refused to issue a token (Auth would answer an error)."""
 
 
 @dataclass
@@ -103,8 +106,35 @@ class Database:
         """A PostgREST-like caller as ``identity``."""
         return Request(conn=conn or self.conn, identity=identity)
 
+    def claims_for(self, actor: Actor) -> JsonObject:
+        """The claims Supabase Auth would put in ``actor``'s access token.
+
+        When ``public.custom_access_token_hook(jsonb)`` exists, it is called as Auth calls it
+        (as ``supabase_auth_admin``, with ``{user_id, claims, authentication_method}``) and
+        the claims it returns are used; a hook answering ``{"error": ...}`` raises HookError.
+        """
+        claims = user_claims(actor)
+        hook = self.scalar("select to_regprocedure('public.custom_access_token_hook(jsonb)')")
+        if hook is None:
+            return claims
+        event = {"user_id": str(actor.id), "claims": claims, "authentication_method": "password"}
+        with self.conn.transaction(force_rollback=True):
+            self.conn.execute("select set_config('role', 'supabase_auth_admin', true)")
+            answer = self.scalar(
+                "select public.custom_access_token_hook(%s::jsonb)", (json.dumps(event),)
+            )
+        if not isinstance(answer, dict) or "error" in answer or "claims" not in answer:
+            raise HookError(f"custom_access_token_hook refused {actor}: {answer!r}")
+        minted: JsonObject = answer["claims"]
+        return minted
+
     def as_user(self, actor: Actor, *, conn: psycopg.Connection[Any] | None = None) -> Request:
-        return self.request(as_user(actor), conn=conn)
+        """A signed-in user, with the claims Auth (and its access token hook) would issue."""
+        claims = self.claims_for(actor)
+        identity = Identity(
+            role=str(claims.get("role", "authenticated")), claims=claims, label=str(actor)
+        )
+        return self.request(identity, conn=conn)
 
     def as_anon(self, *, conn: psycopg.Connection[Any] | None = None) -> Request:
         return self.request(as_anon(), conn=conn)
@@ -123,7 +153,7 @@ class Database:
     # realtime -----------------------------------------------------------------------
     def join(self, topic: str, as_: Actor | Identity) -> ChannelAccess:
         """Realtime's private-channel authorization for ``as_`` on ``topic``."""
-        identity = as_ if isinstance(as_, Identity) else as_user(as_)
+        identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
         return authorize_channel(self.conn, topic, identity)
 
     def broadcasts(self, topic: str, *, private: bool = True) -> list[Broadcast]:

@@ -1,0 +1,59 @@
+"""Claims go through public.custom_access_token_hook when it exists, as Supabase Auth does."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pgpolicy.assertions import assert_allowed
+from pgpolicy.harness import Database, HookError
+
+_HOOK = """
+create function public.custom_access_token_hook(event jsonb) returns jsonb
+language plpgsql stable as $$
+begin
+  return jsonb_build_object('claims', (event -> 'claims')
+    || jsonb_build_object('minted_by', current_user, 'method', event ->> 'authentication_method'));
+end $$
+"""
+
+
+def test_without_a_hook_claims_are_the_default_set(db: Database) -> None:
+    alice = db.create_user("alice")
+    row = assert_allowed(db.as_user(alice).execute("select auth.jwt() as jwt")).rows[0]
+    assert "minted_by" not in row["jwt"]
+    assert row["jwt"]["sub"] == str(alice.id)
+
+
+def test_hook_claims_reach_the_policies(db: Database) -> None:
+    db.execute(_HOOK)
+    db.execute(
+        "grant execute on function public.custom_access_token_hook(jsonb) to supabase_auth_admin"
+    )
+    alice = db.create_user("alice")
+    row = assert_allowed(db.as_user(alice).execute("select auth.jwt() as jwt")).rows[0]
+    assert row["jwt"]["minted_by"] == "supabase_auth_admin"
+    assert row["jwt"]["method"] == "password"
+    assert row["jwt"]["sub"] == str(alice.id)
+
+
+def test_hook_runs_as_supabase_auth_admin_so_it_needs_the_grant(db: Database) -> None:
+    db.execute(_HOOK)
+    db.execute(
+        "revoke execute on function public.custom_access_token_hook(jsonb)"
+        " from public, supabase_auth_admin"
+    )
+    alice = db.create_user("alice")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        db.as_user(alice)
+
+
+def test_a_hook_error_refuses_the_token(db: Database) -> None:
+    db.execute(
+        "create function public.custom_access_token_hook(event jsonb) returns jsonb"
+        " language sql as $$ select jsonb_build_object('error',"
+        " jsonb_build_object('http_code', 403, 'message', 'no')) $$"
+    )
+    alice = db.create_user("alice")
+    with pytest.raises(HookError, match="refused"):
+        db.as_user(alice)
