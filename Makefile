@@ -35,14 +35,23 @@ sql: install
 test: install
 	$(BIN)/pytest
 
+## ruff, mypy, and squawk over the offline SQL of every revision (kept in build/ so the
+## line numbers squawk reports can be looked up; settings in .squawk.toml)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@mkdir -p build
+	$(BIN)/alembic upgrade head --sql > build/migrations-offline.sql
+	$(BIN)/squawk build/migrations-offline.sql
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## ratios of the API paths (RLS, RPCs) to baselines measured in the same run
+bench: install
+	$(BIN)/python bench/chat_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
