@@ -13,6 +13,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+# Imported for its effect: Alembic's version table gets a text column (see the module).
+import pgpolicy.migrate.version_table  # noqa: F401
 from pgpolicy.migrate.failures import StepTracker
 from pgpolicy.migrate.session import lock_sql, migration_lock, timeout_sql, unlock_sql
 from pgpolicy.migrate.settings import MigrationSettings, prerequisite_error, sqlalchemy_url
@@ -49,8 +51,8 @@ def run_migrations_online() -> None:
         )
     engine = create_engine(sqlalchemy_url(settings.url), poolclass=pool.NullPool)
     with engine.connect() as connection, migration_lock(connection, settings):
-        # A second upgrade started at the same time waited for the lock, and now finds
-        # the first one's revisions applied: it reads the current revision only here.
+        # Under the lock: an upgrade started at the same time as another waited above, and
+        # reads the current revision (in run_migrations) only once the other one is done.
         with connection.begin():
             problem = prerequisite_error(connection, settings.url)
         if problem:

@@ -105,7 +105,8 @@ def diff(a: Catalog, b: Catalog) -> list[str]:
     """What changes from ``a`` to ``b``, one line each, in key order ([] when equal).
 
     ``+ <object>`` only in b, ``- <object>`` only in a, ``~ <object>: <attribute> ...`` in
-    both but different (short values shown as ``old -> new``, long ones as ``differs``).
+    both but different: short values as ``old -> new``, long ones as ``differs``, privileges
+    as ``acl[role] -LOST +GAINED``.
     """
     left, right = a.by_key(), b.by_key()
     lines: list[str] = []
@@ -127,12 +128,23 @@ def _attribute_changes(old: CatalogObject, new: CatalogObject) -> list[str]:
         was, now = before.get(name), after.get(name)
         if was == now:
             continue
-        if all(v is None or ("\n" not in v and len(v) <= _SHORT_VALUE) for v in (was, now)):
+        if name.startswith("acl["):
+            change = _privilege_change(was, now)
+        elif all(v is None or ("\n" not in v and len(v) <= _SHORT_VALUE) for v in (was, now)):
             change = f"{_shown(was)} -> {_shown(now)}"
         else:
             change = "differs"
         lines.append(f"~ {old.describe()}: {name} {change}")
     return lines
+
+
+def _privilege_change(was: str | None, now: str | None) -> str:
+    """'-TRUNCATE +SELECT*': privileges lost and gained (a trailing * is WITH GRANT OPTION)."""
+    before = set((was or "").split(", ")) - {""}
+    after = set((now or "").split(", ")) - {""}
+    lost = [f"-{privilege}" for privilege in sorted(before - after)]
+    gained = [f"+{privilege}" for privilege in sorted(after - before)]
+    return " ".join(lost + gained)
 
 
 def _shown(value: str | None) -> str:
@@ -193,6 +205,7 @@ def _text(value: object) -> str:
 
 # --- queries: each returns (parent text, name text, attributes jsonb) ---------------------
 # Parameters: %(full)s, %(attached)s, %(ignored)s (text arrays). No other % in the SQL.
+# Text is ordered with COLLATE "C" so that the database's collation changes nothing.
 
 
 def _acl(acl: str, owner: str) -> str:
@@ -242,7 +255,7 @@ select n.nspname, c.relname, jsonb_strip_nulls(jsonb_build_object(
   'persistence', c.relpersistence::text,
   'rls_enabled', c.relrowsecurity,
   'rls_forced', c.relforcerowsecurity,
-  'options', (select string_agg(o, ', ' order by o) from unnest(c.reloptions) o),
+  'options', (select string_agg(o, ', ' order by o collate "C") from unnest(c.reloptions) o),
   'definition', case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid, false) end,
   'owner', case when c.relkind in ('v', 'm') then pg_get_userbyid(c.relowner)::text end,
   'partition_key', case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end,
@@ -309,8 +322,10 @@ _POLICIES = """
 select n.nspname || '.' || c.relname, p.polname, jsonb_strip_nulls(jsonb_build_object(
   'permissive', p.polpermissive,
   'roles', array(
-    select case when r = 0 then 'public' else pg_get_userbyid(r)::text end
-    from unnest(p.polroles) r order by 1),
+    select g.name
+    from (select case when r = 0 then 'public' else pg_get_userbyid(r)::text end as name
+          from unnest(p.polroles) r) g
+    order by g.name collate "C"),
   'command', case p.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT'
                            when 'w' then 'UPDATE' when 'd' then 'DELETE' else 'ALL' end,
   'using', pg_get_expr(p.polqual, p.polrelid),
@@ -329,7 +344,7 @@ select n.nspname, p.proname || '(' || oidvectortypes(p.proargtypes) || ')',
   'kind', p.prokind::text,
   'definition', case when p.prokind <> 'a' then pg_get_functiondef(p.oid) end,
   'security_definer', p.prosecdef,
-  'config', (select string_agg(s, ', ' order by s) from unnest(p.proconfig) s),
+  'config', (select string_agg(s, ', ' order by s collate "C") from unnest(p.proconfig) s),
   'volatility', p.provolatile::text,
   'owner', case when p.prosecdef then pg_get_userbyid(p.proowner)::text end,
   'acl', {_acl("coalesce(p.proacl, acldefault('f', p.proowner))", "p.proowner")},
@@ -423,7 +438,7 @@ _DEFAULT_PRIVILEGES = f"""
 select n.nspname,
   pg_get_userbyid(d.defaclrole)::text || ' ' || case d.defaclobjtype
     when 'r' then 'tables' when 'S' then 'sequences' when 'f' then 'functions'
-    when 'T' then 'types' else 'schemas' end,
+    when 'T' then 'types' when 'n' then 'schemas' else d.defaclobjtype::text end,
   jsonb_strip_nulls(jsonb_build_object('acl', {_acl("d.defaclacl", "d.defaclrole")}))
 from pg_default_acl d
 join pg_namespace n on n.oid = d.defaclnamespace

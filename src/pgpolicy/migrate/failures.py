@@ -53,8 +53,9 @@ class StepTracker:
         """Track the steps of a configured MigrationContext.
 
         Alembic offers no hook that runs before a revision, so this wraps the steps function
-        the command handed it (a private attribute, stable since Alembic's early versions).
-        Should it disappear, failures are still raised, just without the revision's name.
+        the command handed it, a private attribute. Should it disappear, failures are still
+        raised, only without the revision's name (tests/migrations/test_failed_revision.py
+        would say so).
         """
         tracker = cls()
         steps_fn = getattr(migration_context, "_migrations_fn", None)

@@ -1,0 +1,28 @@
+"""On plain PostgreSQL without the compat layer, `alembic upgrade` refuses and touches nothing."""
+
+from __future__ import annotations
+
+import psycopg
+
+from pgpolicy.catalog import diff
+from tests.migrations.conftest import MakeDatabase
+from tests.migrations.support import catalog, current_revisions, error_lines, run_alembic
+
+
+def test_upgrade_without_supabase_objects_names_compat_install_and_creates_nothing(
+    make_database: MakeDatabase,
+) -> None:
+    url = make_database(compat=False)
+    before = catalog(url)
+
+    result = run_alembic("upgrade", "head", url=url)
+
+    assert result.returncode != 0
+    message = error_lines(result.stderr)
+    assert len(message) == 1, result.stderr  # one sentence, no traceback
+    assert "`pgpolicy compat install --url <url>`" in message[0]
+    assert message[0].endswith("first.")
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("select to_regclass('public.alembic_version')").fetchone() == (None,)
+    assert current_revisions(url) == []
+    assert diff(before, catalog(url)) == []

@@ -1,0 +1,84 @@
+"""A migration that queues behind a lock gives up quickly and changes nothing."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from pgpolicy.catalog import diff
+from pgpolicy.migrate import runner
+from pgpolicy.migrate.settings import (
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_STATEMENT_TIMEOUT,
+    MigrationSettings,
+)
+from tests.migrations.conftest import MakeDatabase
+from tests.migrations.support import (
+    ALEMBIC_INI,
+    catalog,
+    current_revisions,
+    error_lines,
+    revisions,
+    run_alembic,
+)
+
+REVISIONS = revisions()
+
+
+@pytest.mark.parametrize(
+    ("env", "x", "sqlstate"),
+    [
+        pytest.param({"PGPOLICY_LOCK_TIMEOUT": "200ms"}, [], "55P03", id="PGPOLICY_LOCK_TIMEOUT"),
+        pytest.param({}, ["lock_timeout=200ms"], "55P03", id="x-lock_timeout"),
+        pytest.param(
+            {"PGPOLICY_LOCK_TIMEOUT": "0", "PGPOLICY_STATEMENT_TIMEOUT": "300ms"},
+            [],
+            "57014",
+            id="PGPOLICY_STATEMENT_TIMEOUT",
+        ),
+    ],
+)
+def test_upgrade_blocked_by_a_lock_fails_fast_and_stays_at_the_previous_revision(
+    env: dict[str, str],
+    x: list[str],
+    sqlstate: str,
+    make_database: MakeDatabase,
+) -> None:
+    # REVISIONS[2] (0003, chat realtime) creates policies and triggers that read or alter
+    # public.chat_threads and public.chat_messages: a long transaction holding them blocks it.
+    previous, blocked = REVISIONS[1], REVISIONS[2]
+    url = make_database()
+    runner.upgrade(ALEMBIC_INI, url, previous)
+    before = catalog(url)
+
+    with psycopg.connect(url) as blocker:
+        blocker.execute("lock table public.chat_threads in access exclusive mode")
+        started = time.monotonic()
+        result = run_alembic("upgrade", "head", url=url, x=x, env=env, timeout=60)
+        elapsed = time.monotonic() - started
+        blocker.rollback()
+
+    assert result.returncode != 0
+    message = "\n".join(error_lines(result.stderr))
+    assert f"revision {blocked} (chat realtime) failed: {sqlstate} " in message, message
+    assert elapsed < 4, f"took {elapsed:.1f}s: the timeout setting was not applied"
+    assert current_revisions(url) == [previous]
+    assert diff(before, catalog(url)) == []
+
+
+def test_timeouts_come_from_x_arguments_then_the_environment_then_defaults() -> None:
+    environ = {"PGPOLICY_LOCK_TIMEOUT": "2s", "PGPOLICY_STATEMENT_TIMEOUT": "1min"}
+    assert MigrationSettings.from_environment({}, {}).lock_timeout == DEFAULT_LOCK_TIMEOUT
+    assert MigrationSettings.from_environment({}, {}).statement_timeout == DEFAULT_STATEMENT_TIMEOUT
+    from_env = MigrationSettings.from_environment({}, environ)
+    assert (from_env.lock_timeout, from_env.statement_timeout) == ("2s", "1min")
+    from_x = MigrationSettings.from_environment({"lock_timeout": "300ms"}, environ)
+    assert (from_x.lock_timeout, from_x.statement_timeout) == ("300ms", "1min")
+
+
+@pytest.mark.parametrize("value", ["5 seconds", "1s; drop table x", "-1s", "s"])
+def test_a_malformed_timeout_is_refused_before_reaching_sql(value: str) -> None:
+    with pytest.raises(SystemExit, match="invalid timeout"):
+        MigrationSettings.from_environment({"lock_timeout": value}, {})
