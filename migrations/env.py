@@ -13,11 +13,12 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-# Imported for its effect: Alembic's version table gets a text column (see the module).
-import pgpolicy.migrate.version_table  # noqa: F401
 from pgpolicy.migrate.failures import StepTracker
 from pgpolicy.migrate.session import lock_sql, migration_lock, timeout_sql, unlock_sql
 from pgpolicy.migrate.settings import MigrationSettings, prerequisite_error, sqlalchemy_url
+
+# Importing it also gives Alembic's version table a text column (see the module).
+from pgpolicy.migrate.version_table import version_table_hardening_sql
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
@@ -40,6 +41,8 @@ def run_migrations_offline() -> None:
         context.execute(statement)
     with context.begin_transaction():
         context.run_migrations()
+    for statement in version_table_hardening_sql():
+        context.execute(statement)
     context.execute(unlock_sql())
 
 
@@ -68,6 +71,10 @@ def run_migrations_online() -> None:
                 raise
             raise failure from error
         if connection.in_transaction():
+            connection.commit()
+        if connection.dialect.has_table(connection, "alembic_version", schema="public"):
+            for statement in version_table_hardening_sql():
+                connection.exec_driver_sql(statement)
             connection.commit()
 
 

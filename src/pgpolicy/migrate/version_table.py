@@ -16,7 +16,7 @@ from typing import Any
 from alembic.ddl.postgresql import PostgresqlImpl
 from sqlalchemy import Table, Text
 
-__all__ = ["PgpolicyPostgresqlImpl"]
+__all__ = ["PgpolicyPostgresqlImpl", "version_table_hardening_sql"]
 
 
 class PgpolicyPostgresqlImpl(PostgresqlImpl):
@@ -40,3 +40,15 @@ class PgpolicyPostgresqlImpl(PostgresqlImpl):
         )
         table.c.version_num.type = Text()
         return table
+
+
+def version_table_hardening_sql(table: str = "public.alembic_version") -> list[str]:
+    """Statements keeping the API roles away from the version table (idempotent).
+
+    Supabase's default privileges grant ALL on every new table in ``public`` to anon,
+    authenticated and service_role: through PostgREST, anon could rewrite the revision.
+    """
+    return [
+        f"revoke all on table {table} from anon, authenticated, service_role",
+        f"alter table {table} enable row level security",
+    ]
