@@ -9,10 +9,12 @@ and timeouts, written out for ``psql -v ON_ERROR_STOP=1``.
 from __future__ import annotations
 
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool
 
+from pgpolicy.migrate.autogen import include_no_tables, refuse_autogenerate
 from pgpolicy.migrate.failures import StepTracker
 from pgpolicy.migrate.session import lock_sql, migration_lock, timeout_sql, unlock_sql
 from pgpolicy.migrate.settings import MigrationSettings, prerequisite_error, sqlalchemy_url
@@ -24,6 +26,8 @@ config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 settings = MigrationSettings.from_environment(context.get_x_argument(as_dictionary=True))
+# policies/ and rpc/ sit beside alembic.ini.
+project_root = Path(config.config_file_name).resolve().parent if config.config_file_name else Path()
 
 
 def run_migrations_offline() -> None:
@@ -60,7 +64,15 @@ def run_migrations_online() -> None:
             problem = prerequisite_error(connection, settings.url)
         if problem:
             raise SystemExit(problem)
-        context.configure(connection=connection, transaction_per_migration=True)
+        context.configure(
+            connection=connection,
+            transaction_per_migration=True,
+            # `alembic check`: tables are not modelled; the declared state is compared instead.
+            target_metadata=MetaData(),
+            include_object=include_no_tables,
+            process_revision_directives=refuse_autogenerate,
+            pgpolicy_declared_root=str(project_root),
+        )
         tracker = StepTracker.attach(context.get_context())
         try:
             with context.begin_transaction():
