@@ -21,6 +21,7 @@ from pgpolicy.migrate.settings import MigrationSettings, prerequisite_error, sql
 
 # Importing it also gives Alembic's version table a text column (see the module).
 from pgpolicy.migrate.version_table import version_table_hardening_sql
+from pgpolicy.supabase.detect import prerequisites_check_sql
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
@@ -41,6 +42,7 @@ def run_migrations_offline() -> None:
     )
     # Lock first (no timeout is set yet, so it waits), then bound every migration statement.
     context.execute(lock_sql())
+    context.execute(prerequisites_check_sql())
     for statement in timeout_sql(settings):
         context.execute(statement)
     with context.begin_transaction():

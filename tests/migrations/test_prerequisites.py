@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import psycopg
 
 from pgpolicy.catalog import diff
 from tests.migrations.conftest import MakeDatabase
-from tests.migrations.support import catalog, current_revisions, error_lines, run_alembic
+from tests.migrations.support import (
+    catalog,
+    current_revisions,
+    error_lines,
+    offline_sql,
+    psql,
+    run_alembic,
+)
 
 
 def test_upgrade_without_supabase_objects_names_compat_install_and_creates_nothing(
@@ -24,5 +34,26 @@ def test_upgrade_without_supabase_objects_names_compat_install_and_creates_nothi
     assert message[0].endswith("first.")
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("select to_regclass('public.alembic_version')").fetchone() == (None,)
+    assert current_revisions(url) == []
+    assert diff(before, catalog(url)) == []
+
+
+def test_offline_sql_on_plain_postgres_stops_before_changing_anything(
+    make_database: MakeDatabase, tmp_path: Path
+) -> None:
+    url = make_database(compat=False)
+    before = catalog(url)
+    script = offline_sql("upgrade", "head", path=tmp_path / "upgrade.sql")
+
+    result = subprocess.run(
+        [psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "`pgpolicy compat install --url <url>`" in result.stderr
     assert current_revisions(url) == []
     assert diff(before, catalog(url)) == []

@@ -75,3 +75,32 @@ def missing_prerequisites(conn: psycopg.Connection[tuple[object, ...]]) -> list[
         if row is None or not row[0]:
             missing.append(name)
     return missing
+
+
+def prerequisites_check_sql() -> str:
+    """A DO block that stops a psql run (ON_ERROR_STOP) when a prerequisite is missing.
+
+    Offline SQL has no connection to ask, so it carries the same check as env.py does.
+    """
+    checks = "\n".join(
+        f"  if not ({query}) then missing := missing || {_quote(name)}::text; end if;"
+        for name, query in _PREREQUISITES.items()
+    )
+    return (
+        "do $pgpolicy_prerequisites$\n"
+        "declare\n  missing text[] := '{}';\n"
+        "begin\n"
+        f"{checks}\n"
+        "  if cardinality(missing) > 0 then\n"
+        "    raise exception 'This database lacks the Supabase objects the migrations need (%): "
+        "this is not a Supabase database; on plain PostgreSQL run "
+        "`pgpolicy compat install --url <url>` first.', array_to_string(missing, ', ')\n"
+        "      using errcode = '55000';\n"
+        "  end if;\n"
+        "end\n"
+        "$pgpolicy_prerequisites$"
+    )
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
