@@ -7,7 +7,10 @@ version no longer declares are dropped. Old revisions are never touched.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,4 +165,14 @@ def write_revision(root: Path, scripts: ScriptDirectory, message: str) -> Path |
     path.write_text(
         render_revision(changes, revision, heads[0] if heads else None, message), encoding="utf-8"
     )
+    _format(path)
     return path
+
+
+def _format(path: Path) -> None:
+    """Format the new revision like the rest of the project, when ruff is installed."""
+    if importlib.util.find_spec("ruff") is None:
+        return
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--quiet", str(path)], check=False, timeout=60
+    )
