@@ -63,7 +63,7 @@ def run_migrations_online() -> None:
         # Under the lock: an upgrade started at the same time as another waited above, and
         # reads the current revision (in run_migrations) only once the other one is done.
         with connection.begin():
-            problem = prerequisite_error(connection, settings.url)
+            problem = prerequisite_error(connection)
         if problem:
             raise SystemExit(problem)
         context.configure(

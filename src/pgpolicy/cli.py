@@ -14,11 +14,11 @@ from alembic.script import ScriptDirectory
 from pgpolicy.declared import load_declared
 from pgpolicy.declared.drift import DeclaredStateError, check_drift
 from pgpolicy.declared.revision import pending_changes, write_revision
-from pgpolicy.migrate.runner import alembic_config, upgrade
+from pgpolicy.migrate.runner import current_revisions, upgrade
 from pgpolicy.provision import (
     ProvisionError,
-    Server,
     dev_cluster_status,
+    ensure_database,
     server_from_url,
     start_dev_cluster,
     stop_dev_cluster,
@@ -39,31 +39,10 @@ class CommandFailed(Exception):
     """A user-facing failure: printed as one line, exit status 1."""
 
 
-def _database_exists(server: Server, name: str) -> bool:
-    with psycopg.connect(server.url(), autocommit=True) as conn:
-        row = conn.execute("select 1 from pg_catalog.pg_database where datname = %s", (name,))
-        return row.fetchone() is not None
-
-
-def _ensure_database(server: Server, name: str) -> None:
-    if not _database_exists(server, name):
-        from pgpolicy.provision import create_database
-
-        create_database(server, name)
-
-
-def _current_revisions(url: str) -> list[str]:
-    with psycopg.connect(url) as conn:
-        if conn.execute("select to_regclass('public.alembic_version')").fetchone() == (None,):
-            return []
-        return [row[0] for row in conn.execute("select version_num from public.alembic_version")]
-
-
 def cmd_upgrade(args: argparse.Namespace) -> None:
     """The main job: database (dev cluster unless --url), compat layer, `upgrade head`."""
     ini = Path(args.alembic_ini)
-    if not ini.is_file():
-        raise CommandFailed(f"{ini} not found: run this from the project folder")
+    scripts = _scripts(args.alembic_ini)
     if args.url:
         server = server_from_url(args.url)
         dbname = server.maintenance_db
@@ -71,7 +50,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     else:
         server = start_dev_cluster(Path(args.datadir).resolve())
         dbname = DEV_DATABASE
-        _ensure_database(server, dbname)
+        ensure_database(server, dbname)
         where = f"the embedded development cluster in {Path(args.datadir).resolve()}"
     url = server.url(dbname)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -82,8 +61,8 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
         install_compat(url)
         compat = "installed (roles, auth, realtime, today's realtime.messages partitions)"
     upgrade(ini, url, args.revision)
-    heads = ScriptDirectory.from_config(alembic_config(ini, url)).get_heads()
-    current = _current_revisions(url)
+    heads = scripts.get_heads()
+    current = current_revisions(url)
     state = "head" if sorted(current) == sorted(heads) else f"head is {', '.join(heads)}"
     print(f"database:   {where}")
     print(f"compat:     {compat}")
@@ -96,7 +75,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
 
 def cmd_db_start(args: argparse.Namespace) -> None:
     server = start_dev_cluster(Path(args.datadir).resolve())
-    _ensure_database(server, DEV_DATABASE)
+    ensure_database(server, DEV_DATABASE)
     print(f"running:    {server.url(DEV_DATABASE)}")
     print(f"connect:    {server.psql_command(DEV_DATABASE)}")
 

@@ -20,6 +20,7 @@ from pgpolicy.identity import (
     as_role,
     as_service_role,
     as_signed_in_without_sub,
+    as_user,
 )
 from pgpolicy.realtime import Broadcast, ChannelAccess, authorize_channel, delivered_broadcasts
 from pgpolicy.request import Params, Query, Request
@@ -130,11 +131,7 @@ class Database:
 
     def as_user(self, actor: Actor, *, conn: psycopg.Connection[Any] | None = None) -> Request:
         """A signed-in user, with the claims Auth (and its access token hook) would issue."""
-        claims = self.claims_for(actor)
-        identity = Identity(
-            role=str(claims.get("role", "authenticated")), claims=claims, label=str(actor)
-        )
-        return self.request(identity, conn=conn)
+        return self.request(as_user(actor, self.claims_for(actor)), conn=conn)
 
     def as_anon(self, *, conn: psycopg.Connection[Any] | None = None) -> Request:
         return self.request(as_anon(), conn=conn)

@@ -42,9 +42,14 @@ class Identity:
         return self.label
 
 
-def as_user(actor: Actor) -> Identity:
-    """A signed-in user: role `authenticated` with the user's full claim set."""
-    return Identity(role="authenticated", claims=user_claims(actor), label=str(actor))
+def as_user(actor: Actor, claims: JsonObject | None = None) -> Identity:
+    """A signed-in user: the token's role (`authenticated`) with its full claim set.
+
+    ``claims`` defaults to what Supabase Auth issues; pass the claims an access token hook
+    minted instead when the project has one.
+    """
+    token = user_claims(actor) if claims is None else claims
+    return Identity(role=str(token.get("role", "authenticated")), claims=token, label=str(actor))
 
 
 def as_anon(*, api_key: bool = True) -> Identity:

@@ -83,29 +83,25 @@ def psql() -> str:
     return found
 
 
-def apply_with_psql(url: str, path: Path) -> None:
-    """What a DBA does with reviewed offline SQL."""
-    result = subprocess.run(
+def run_psql(url: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """What a DBA does with reviewed offline SQL: psql, stopping at the first error."""
+    return subprocess.run(
         [psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(path)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def apply_with_psql(url: str, path: Path) -> None:
+    result = run_psql(url, path)
     assert result.returncode == 0, result.stderr
 
 
 def catalog(url: str) -> Catalog:
     with psycopg.connect(url, autocommit=True) as conn:
         return snapshot(conn)
-
-
-def current_revisions(url: str) -> list[str]:
-    """Rows of alembic_version; None-safe when the table does not exist."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        if fetch_one(conn, "select to_regclass('public.alembic_version')") is None:
-            return []
-        return [row[0] for row in conn.execute("select version_num from public.alembic_version")]
 
 
 def fetch_one(conn: psycopg.Connection[Any], query: str) -> Any:

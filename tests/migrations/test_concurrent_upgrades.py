@@ -8,6 +8,7 @@ import time
 import psycopg
 
 from pgpolicy.catalog import Catalog, diff
+from pgpolicy.migrate.runner import current_revisions
 from pgpolicy.migrate.settings import MIGRATION_LOCK_KEY
 from tests.migrations.conftest import MakeDatabase
 from tests.migrations.support import (
@@ -15,7 +16,6 @@ from tests.migrations.support import (
     alembic_command,
     alembic_env,
     catalog,
-    current_revisions,
     fetch_one,
     revisions,
 )

@@ -8,8 +8,9 @@ import pytest
 from pgpolicy.catalog import diff
 from pgpolicy.migrate import runner
 from pgpolicy.migrate.failures import MigrationFailed
+from pgpolicy.migrate.runner import current_revisions
 from tests.migrations.conftest import MakeDatabase
-from tests.migrations.support import ALEMBIC_INI, catalog, current_revisions, revisions
+from tests.migrations.support import ALEMBIC_INI, catalog, revisions
 
 REVISIONS = revisions()
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from pgpolicy.catalog import Catalog, diff
 from pgpolicy.migrate import runner
+from pgpolicy.migrate.runner import current_revisions
 from tests.migrations.conftest import MakeDatabase
 from tests.migrations.support import (
     ALEMBIC_INI,
     apply_with_psql,
     catalog,
-    current_revisions,
     offline_sql,
     revisions,
 )

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import psycopg
 
 from pgpolicy.catalog import diff
+from pgpolicy.migrate.runner import current_revisions
 from tests.migrations.conftest import MakeDatabase
 from tests.migrations.support import (
     catalog,
-    current_revisions,
     error_lines,
     offline_sql,
-    psql,
     run_alembic,
+    run_psql,
 )
 
 
@@ -45,13 +44,7 @@ def test_offline_sql_on_plain_postgres_stops_before_changing_anything(
     before = catalog(url)
     script = offline_sql("upgrade", "head", path=tmp_path / "upgrade.sql")
 
-    result = subprocess.run(
-        [psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_psql(url, script)
 
     assert result.returncode != 0
     assert "`pgpolicy compat install --url <url>`" in result.stderr

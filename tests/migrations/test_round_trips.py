@@ -8,8 +8,9 @@ from pytest_alembic import tests as alembic_tests
 
 from pgpolicy.catalog import Catalog, diff
 from pgpolicy.migrate import runner
+from pgpolicy.migrate.runner import current_revisions
 from tests.migrations.conftest import MakeDatabase
-from tests.migrations.support import ALEMBIC_INI, catalog, current_revisions, revisions
+from tests.migrations.support import ALEMBIC_INI, catalog, revisions
 
 REVISIONS = revisions()
 HEAD = REVISIONS[-1]

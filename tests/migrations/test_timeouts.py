@@ -9,6 +9,7 @@ import pytest
 
 from pgpolicy.catalog import diff
 from pgpolicy.migrate import runner
+from pgpolicy.migrate.runner import current_revisions
 from pgpolicy.migrate.settings import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_STATEMENT_TIMEOUT,
@@ -18,7 +19,6 @@ from tests.migrations.conftest import MakeDatabase
 from tests.migrations.support import (
     ALEMBIC_INI,
     catalog,
-    current_revisions,
     error_lines,
     revisions,
     run_alembic,

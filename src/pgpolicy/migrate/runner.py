@@ -7,6 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, pool
+
+from pgpolicy.migrate.settings import sqlalchemy_url
 
 
 def alembic_config(ini_path: Path, url: str, **x_args: str) -> Config:
@@ -26,3 +30,13 @@ def upgrade(ini_path: Path, url: str, revision: str = "head") -> None:
 
 def downgrade(ini_path: Path, url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(ini_path, url), revision)
+
+
+def current_revisions(url: str) -> list[str]:
+    """The revisions the database is at, as Alembic reads them ([] before the first upgrade)."""
+    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return sorted(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()

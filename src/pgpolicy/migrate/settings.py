@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy import Connection
 
-from pgpolicy.supabase.detect import missing_prerequisites
+from pgpolicy.supabase.detect import missing_prerequisites, prerequisites_message
 
 # pg_advisory_lock key shared by every process migrating the same database.
 MIGRATION_LOCK_KEY = 7_310_542_918_003_117
@@ -62,16 +62,9 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def prerequisite_error(connection: Connection, url: str) -> str | None:
+def prerequisite_error(connection: Connection) -> str | None:
     """Return the one sentence to show when Supabase's objects are missing, else None."""
     raw = connection.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
     missing = missing_prerequisites(raw)
-    if not missing:
-        return None
-    return (
-        "This database lacks the Supabase objects the migrations need ("
-        + ", ".join(missing)
-        + "): this is not a Supabase database; on plain PostgreSQL run "
-        "`pgpolicy compat install --url <url>` first."
-    )
+    return prerequisites_message(missing) if missing else None

@@ -5,7 +5,12 @@ See DESIGN.md, "Where the database comes from". Everything here is generic Postg
 
 from pgpolicy.provision.binaries import find_pg_bindir
 from pgpolicy.provision.container import docker_available
-from pgpolicy.provision.databases import create_database, drop_database, unique_database_name
+from pgpolicy.provision.databases import (
+    create_database,
+    drop_database,
+    ensure_database,
+    unique_database_name,
+)
 from pgpolicy.provision.devcluster import dev_cluster_status, start_dev_cluster, stop_dev_cluster
 from pgpolicy.provision.provide import provide_server
 from pgpolicy.provision.server import ProvisionError, Server, server_from_url
@@ -17,6 +22,7 @@ __all__ = [
     "dev_cluster_status",
     "docker_available",
     "drop_database",
+    "ensure_database",
     "find_pg_bindir",
     "provide_server",
     "server_from_url",

@@ -16,7 +16,7 @@ from psycopg import errors, sql
 
 from pgpolicy.provision.server import Server
 
-__all__ = ["create_database", "drop_database", "unique_database_name"]
+__all__ = ["create_database", "drop_database", "ensure_database", "unique_database_name"]
 
 _MAX_IDENTIFIER = 63  # NAMEDATALEN - 1
 _TEMPLATE_BUSY_RETRY_SECONDS = 5.0
@@ -44,6 +44,16 @@ def create_database(server: Server, name: str, *, template: str | None = None) -
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+
+def ensure_database(server: Server, name: str) -> bool:
+    """Create ``name`` unless it exists; True when it was created."""
+    with _admin_connection(server) as conn:
+        row = conn.execute("SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s", (name,))
+        if row.fetchone() is not None:
+            return False
+    create_database(server, name)
+    return True
 
 
 def drop_database(server: Server, name: str) -> None:

@@ -35,13 +35,21 @@ class SupabaseDetected(RuntimeError):
     """Raised instead of altering a database whose Supabase objects are not ours."""
 
 
+def _names_answering(
+    conn: psycopg.Connection[tuple[object, ...]], checks: dict[str, str], answer: bool
+) -> list[str]:
+    """The names of the boolean ``checks`` whose query answers ``answer``."""
+    names: list[str] = []
+    for name, query in checks.items():
+        row = conn.execute(query).fetchone()
+        if bool(row is not None and row[0]) is answer:
+            names.append(name)
+    return names
+
+
 def supabase_markers(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
     """Return why this database looks like a real Supabase database (empty: it does not)."""
-    markers: list[str] = []
-    for reason, query in _SUPABASE_ONLY_QUERIES.items():
-        row = conn.execute(query).fetchone()
-        if row is not None and row[0]:
-            markers.append(reason)
+    markers = _names_answering(conn, _SUPABASE_ONLY_QUERIES, True)
     for (schema,) in conn.execute(_FOREIGN_SCHEMA_QUERY, (COMPAT_MARKER + "%",)).fetchall():
         markers.append(f"schema {schema} exists and was not created by pgpolicy")
     return markers
@@ -69,12 +77,19 @@ _PREREQUISITES: dict[str, str] = {
 
 def missing_prerequisites(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
     """Return the Supabase objects a migration needs that this database lacks."""
-    missing: list[str] = []
-    for name, query in _PREREQUISITES.items():
-        row = conn.execute(query).fetchone()
-        if row is None or not row[0]:
-            missing.append(name)
-    return missing
+    return _names_answering(conn, _PREREQUISITES, False)
+
+
+# The one sentence both env.py (online) and the offline SQL stop with.
+_PREREQUISITES_MESSAGE = (
+    "This database lacks the Supabase objects the migrations need ({missing}): this is not a"
+    " Supabase database; on plain PostgreSQL run `pgpolicy compat install --url <url>` first."
+)
+
+
+def prerequisites_message(missing: list[str]) -> str:
+    """The refusal for a database lacking ``missing`` (names from missing_prerequisites)."""
+    return _PREREQUISITES_MESSAGE.format(missing=", ".join(missing))
 
 
 def prerequisites_check_sql() -> str:
@@ -92,10 +107,8 @@ def prerequisites_check_sql() -> str:
         "begin\n"
         f"{checks}\n"
         "  if cardinality(missing) > 0 then\n"
-        "    raise exception 'This database lacks the Supabase objects the migrations need (%): "
-        "this is not a Supabase database; on plain PostgreSQL run "
-        "`pgpolicy compat install --url <url>` first.', array_to_string(missing, ', ')\n"
-        "      using errcode = '55000';\n"
+        "    raise exception using errcode = '55000', message = replace(\n"
+        f"      {_quote(_PREREQUISITES_MESSAGE)}, '{{missing}}', array_to_string(missing, ', '));\n"
         "  end if;\n"
         "end\n"
         "$pgpolicy_prerequisites$"
