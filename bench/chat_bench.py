@@ -15,9 +15,9 @@ from pathlib import Path
 
 import psycopg
 
-from pgpolicy.harness import Database
 from pgpolicy.provision import provide_server, unique_database_name
-from pgpolicy.template import build_template
+from pgpolicy.testing.harness import Database
+from pgpolicy.testing.template import build_template
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES = 100_000

@@ -1,142 +1,19 @@
-"""Run SQL the way PostgREST runs a request: transaction-local role and claims.
+"""Old import path, kept working: the module now lives at ``pgpolicy.postgrest.request``."""
 
-Every request is one transaction (a savepoint when the caller already holds one, as the
-rolled-back test transaction does). Database errors do not raise: they come back in the
-:class:`Result`, with the SQLSTATE and the HTTP status PostgREST would answer.
-"""
-
-from __future__ import annotations
-
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, LiteralString, TypeAlias
-
-import psycopg
-from psycopg import sql
-from psycopg.rows import dict_row
-
-from pgpolicy.identity import Identity
-from pgpolicy.postgrest import http_status
-from pgpolicy.rpc_call import rpc_query
-
-Row = dict[str, Any]
-Query: TypeAlias = LiteralString | bytes | sql.SQL | sql.Composed
-Params = Sequence[Any] | Mapping[str, Any] | None
-
-DEFAULT_HEADERS: dict[str, str] = {
-    "accept": "application/json",
-    "content-type": "application/json",
-    "user-agent": "pgpolicy",
-}
-
-# PostgREST v12's per-request settings, in its order; all transaction-local.
-_PRE_REQUEST = (
-    "select pg_catalog.set_config('search_path', %s, true),"
-    " pg_catalog.set_config('role', %s, true),"
-    " pg_catalog.set_config('request.jwt.claims', %s, true),"
-    " pg_catalog.set_config('request.method', %s, true),"
-    " pg_catalog.set_config('request.path', %s, true),"
-    " pg_catalog.set_config('request.headers', %s, true),"
-    " pg_catalog.set_config('request.cookies', %s, true)"
+from pgpolicy.postgrest.request import (
+    DEFAULT_HEADERS,
+    Params,
+    Query,
+    Request,
+    Result,
+    Row,
 )
 
-# Back to the harness's own role and no claims, for the rest of the test transaction.
-_POST_REQUEST = (
-    "select pg_catalog.set_config('request.jwt.claims', '', true),"
-    " pg_catalog.set_config('request.method', '', true),"
-    " pg_catalog.set_config('request.path', '', true),"
-    " pg_catalog.set_config('request.headers', '', true),"
-    " pg_catalog.set_config('request.cookies', '', true);"
-    " reset role; reset search_path"
-)
-
-
-@dataclass
-class Result:
-    """What a request returned: rows, or the error the database raised."""
-
-    identity: Identity
-    rows: list[Row] = field(default_factory=list)
-    rowcount: int = 0
-    sqlstate: str | None = None
-    message: str | None = None
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.sqlstate is None
-
-    @property
-    def status(self) -> int:
-        """The HTTP status PostgREST would answer (200 when nothing was raised)."""
-        if self.sqlstate is None:
-            return 200
-        return http_status(self.sqlstate, authenticated=self.identity.authenticated)
-
-    def __repr__(self) -> str:
-        if self.ok:
-            return f"<Result {self.identity}: {self.rowcount} row(s) {self.rows[:3]!r}>"
-        return f"<Result {self.identity}: raised {self.sqlstate} ({self.message})>"
-
-
-@dataclass
-class Request:
-    """A PostgREST-like caller bound to a connection and an identity."""
-
-    conn: psycopg.Connection[Any]
-    identity: Identity
-    schema: str = "public"
-    headers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_HEADERS))
-
-    def execute(self, query: Query, params: Params = None, *, method: str = "POST") -> Result:
-        """Run one statement as this identity, in its own transaction or savepoint."""
-        return self._run(query, params, method=method, path=f"/{self.schema}")
-
-    def rpc(self, function: str, /, **args: Any) -> Result:
-        """Call a function as `POST /rpc/<function>` with a JSON body does; rows back.
-
-        A function returning a scalar comes back as one row ``{function: value}``.
-        """
-        call, params = rpc_query(self.conn, self.schema, function, args)
-        result = self._run(call, params, method="POST", path=f"/rpc/{function}")
-        result.rows = [
-            {function: row["pgrst_call"]} if list(row) == ["pgrst_call"] else row
-            for row in result.rows
-        ]
-        return result
-
-    def _run(self, query: Query, params: Params, *, method: str, path: str) -> Result:
-        result = Result(identity=self.identity)
-
-        def collect(diagnostic: psycopg.errors.Diagnostic) -> None:
-            result.notices.append(f"{diagnostic.severity}: {diagnostic.message_primary}")
-
-        self.conn.add_notice_handler(collect)
-        try:
-            with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(_PRE_REQUEST, self._settings(method, path))
-                cur.execute(query, params)
-                result.rowcount = cur.rowcount
-                if cur.description is not None:
-                    result.rows = cur.fetchall()
-                cur.execute(_POST_REQUEST)
-        except psycopg.Error as error:
-            if error.sqlstate is None:
-                raise
-            result.sqlstate = error.sqlstate
-            result.message = error.diag.message_primary
-        finally:
-            self.conn.remove_notice_handler(collect)
-        return result
-
-    def _settings(self, method: str, path: str) -> tuple[str, ...]:
-        return (
-            f'"{self.schema}", "extensions"',
-            self.identity.role,
-            self.identity.claims_json(),
-            method,
-            path,
-            json.dumps(dict(self.headers), separators=(",", ":"), sort_keys=True),
-            "{}",
-        )
+__all__ = [
+    "DEFAULT_HEADERS",
+    "Params",
+    "Query",
+    "Request",
+    "Result",
+    "Row",
+]

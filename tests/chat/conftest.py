@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from pgpolicy.claims import Actor
-from pgpolicy.harness import Database
-from pgpolicy.request import Request
+from pgpolicy.postgrest.claims import Actor
+from pgpolicy.postgrest.request import Request
+from pgpolicy.testing.harness import Database
 
 ALICE_MONGO = "64b0c0ffee00000000000001"
 BOB_MONGO = "64b0c0ffee00000000000002"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pgpolicy.assertions import assert_allowed, assert_denied, assert_filtered
+from pgpolicy.testing.assertions import assert_allowed, assert_denied, assert_filtered
 from tests.chat.conftest import ALICE_MONGO, OUTSIDERS, Chat
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgpolicy.assertions import assert_allowed, assert_denied, assert_filtered
+from pgpolicy.testing.assertions import assert_allowed, assert_denied, assert_filtered
 from tests.chat.conftest import (
     ALICE_MONGO,
     BOB_MONGO,

@@ -17,9 +17,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from pgpolicy.claims import Actor
-from pgpolicy.harness import Database
+from pgpolicy.postgrest.claims import Actor
 from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
+from pgpolicy.testing.harness import Database
 from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, THREAD_ID, insert_thread
 
 MESSAGES = 100_000

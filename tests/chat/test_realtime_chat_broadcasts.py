@@ -11,10 +11,10 @@ import uuid
 import psycopg
 import pytest
 
-from pgpolicy.assertions import assert_allowed, assert_raised
-from pgpolicy.identity import as_user
-from pgpolicy.realtime import Broadcast, delivered_broadcasts
-from pgpolicy.request import Request, Result
+from pgpolicy.postgrest.identity import as_user
+from pgpolicy.postgrest.request import Request, Result
+from pgpolicy.realtime.channels import Broadcast, delivered_broadcasts
+from pgpolicy.testing.assertions import assert_allowed, assert_raised
 from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, Chat
 
 pytestmark = pytest.mark.commit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgpolicy.identity import Identity, as_anon, as_service_role, as_signed_in_without_sub
+from pgpolicy.postgrest.identity import Identity, as_anon, as_service_role, as_signed_in_without_sub
 from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, Chat
 
 

@@ -7,7 +7,12 @@ import uuid
 
 import pytest
 
-from pgpolicy.assertions import assert_allowed, assert_denied, assert_filtered, assert_raised
+from pgpolicy.testing.assertions import (
+    assert_allowed,
+    assert_denied,
+    assert_filtered,
+    assert_raised,
+)
 from tests.chat.conftest import Chat
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)

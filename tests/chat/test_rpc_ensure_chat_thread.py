@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from pgpolicy.assertions import assert_allowed, assert_denied, assert_raised
-from pgpolicy.harness import Database
-from pgpolicy.identity import as_user
-from pgpolicy.request import Request, Result
+from pgpolicy.postgrest.identity import as_user
+from pgpolicy.postgrest.request import Request, Result
+from pgpolicy.testing.assertions import assert_allowed, assert_denied, assert_raised
+from pgpolicy.testing.harness import Database
 from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, CAROL_MONGO, Chat
 
 NEW_THREAD = f"{ALICE_MONGO}__{CAROL_MONGO}"

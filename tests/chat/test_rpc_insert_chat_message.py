@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from pgpolicy.assertions import assert_allowed, assert_denied, assert_raised
+from pgpolicy.testing.assertions import assert_allowed, assert_denied, assert_raised
 from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, CAROL_MONGO, Chat
 
 

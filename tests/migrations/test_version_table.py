@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pgpolicy.assertions import assert_denied
-from pgpolicy.harness import Database
+from pgpolicy.testing.assertions import assert_denied
+from pgpolicy.testing.harness import Database
 
 
 @pytest.mark.parametrize("caller", ["anon", "authenticated", "service_role"])

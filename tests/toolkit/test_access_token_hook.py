@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pgpolicy.assertions import assert_allowed
-from pgpolicy.harness import Database, HookError
+from pgpolicy.testing.assertions import assert_allowed
+from pgpolicy.testing.harness import Database, HookError
 
 _HOOK = """
 create function public.custom_access_token_hook(event jsonb) returns jsonb

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from pgpolicy.assertions import assert_allowed
-from pgpolicy.harness import Database
+from pgpolicy.testing.assertions import assert_allowed
+from pgpolicy.testing.harness import Database
 
 
 def _in_transaction(db: Database, settings: dict[str, str], query: str) -> object:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pgpolicy.assertions import assert_allowed, assert_denied, assert_raised
-from pgpolicy.harness import Database
-from pgpolicy.postgrest import http_status
+from pgpolicy.postgrest.status import http_status
+from pgpolicy.testing.assertions import assert_allowed, assert_denied, assert_raised
+from pgpolicy.testing.harness import Database
 
 _SETTINGS = (
     "select current_user as role,"
@@ -54,7 +54,7 @@ def test_settings_do_not_leak_into_the_next_statement(db: Database) -> None:
 
 
 def test_no_jwt_runs_as_anon_with_only_the_role_claim(db: Database) -> None:
-    from pgpolicy.identity import as_anon
+    from pgpolicy.postgrest.identity import as_anon
 
     row = assert_allowed(db.request(as_anon(api_key=False)).execute(_SETTINGS)).rows[0]
     assert row["role"] == "anon"

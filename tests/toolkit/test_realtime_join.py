@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pgpolicy.harness import Database
-from pgpolicy.identity import as_anon, as_signed_in_without_sub
+from pgpolicy.postgrest.identity import as_anon, as_signed_in_without_sub
+from pgpolicy.testing.harness import Database
 
 
 def _policy_reading_topic(db: Database, topic: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pgpolicy.assertions import assert_allowed, assert_raised
-from pgpolicy.harness import Database
+from pgpolicy.testing.assertions import assert_allowed, assert_raised
+from pgpolicy.testing.harness import Database
 
 
 def _messages(db: Database, topic: str) -> list[dict[str, object]]:

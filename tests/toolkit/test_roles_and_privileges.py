@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pgpolicy.assertions import assert_allowed, assert_denied, assert_filtered
-from pgpolicy.harness import Database
+from pgpolicy.testing.assertions import assert_allowed, assert_denied, assert_filtered
+from pgpolicy.testing.harness import Database
 
 
 def test_role_attributes_match_supabase(db: Database) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from pgpolicy.identity import Identity
+from pgpolicy.postgrest.identity import Identity
 
 EXTENSIONS = ("broadcast", "presence")
 

@@ -1,0 +1,20 @@
+"""Writing policy tests: the pytest plugin, the Database handle, the assertions."""
+
+from pgpolicy.testing.assertions import (
+    assert_allowed,
+    assert_denied,
+    assert_filtered,
+    assert_raised,
+    assert_rows,
+)
+from pgpolicy.testing.harness import Database, HookError
+
+__all__ = [
+    "Database",
+    "HookError",
+    "assert_allowed",
+    "assert_denied",
+    "assert_filtered",
+    "assert_raised",
+    "assert_rows",
+]

@@ -1,0 +1,181 @@
+"""A test database handle: privileged SQL, impersonated requests, realtime, snapshots."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from pgpolicy.postgrest.claims import Actor, JsonObject, user_claims
+from pgpolicy.postgrest.identity import (
+    Identity,
+    as_anon,
+    as_role,
+    as_service_role,
+    as_signed_in_without_sub,
+    as_user,
+)
+from pgpolicy.postgrest.request import Params, Query, Request
+from pgpolicy.realtime.channels import (
+    Broadcast,
+    ChannelAccess,
+    authorize_channel,
+    delivered_broadcasts,
+)
+
+
+class HookError(RuntimeError):
+    """The custom access token hook refused to issue a token (Auth would answer an error)."""
+
+
+@dataclass
+class Database:
+    """One test's database: ``conn`` is privileged (the harness's superuser connection).
+
+    In the default mode the test runs inside a transaction that is rolled back afterwards;
+    a test marked ``commit`` gets its own database and autocommit, and may ``connect()``
+    more connections.
+    """
+
+    conn: psycopg.Connection[Any]
+    url: str
+    committing: bool = False
+    _extra: list[psycopg.Connection[Any]] = field(default_factory=list)
+
+    # privileged access -------------------------------------------------------------
+    def execute(self, query: Query, params: Params = None) -> list[Any]:
+        """Run SQL as the privileged harness role; return the rows as dicts."""
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description is not None else []
+
+    def scalar(self, query: Query, params: Params = None) -> Any:
+        """Run SQL as the privileged harness role; return the first column of the first row."""
+        row = self.conn.execute(query, params).fetchone()
+        return None if row is None else row[0]
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """Another privileged autocommit connection to this database (``commit`` tests)."""
+        conn = psycopg.connect(self.url, autocommit=True)
+        self._extra.append(conn)
+        return conn
+
+    def close(self) -> None:
+        for conn in self._extra:
+            conn.close()
+        self._extra.clear()
+
+    # actors -------------------------------------------------------------------------
+    def create_user(
+        self,
+        label: str = "user",
+        *,
+        email: str | None = None,
+        app_metadata: JsonObject | None = None,
+        user_metadata: JsonObject | None = None,
+        is_anonymous: bool = False,
+    ) -> Actor:
+        """Insert an auth.users row (as the Auth server would) and return the actor."""
+        actor = Actor(
+            id=uuid.uuid4(),
+            email=email or f"{label}-{uuid.uuid4().hex[:8]}@example.test",
+            app_metadata=dict(app_metadata or {}),
+            user_metadata=dict(user_metadata or {}),
+            is_anonymous=is_anonymous,
+            label=label,
+        )
+        self.conn.execute(
+            "insert into auth.users (id, aud, role, email, raw_app_meta_data,"
+            " raw_user_meta_data, is_anonymous)"
+            " values (%s, 'authenticated', 'authenticated', %s, %s, %s, %s)",
+            (
+                actor.id,
+                actor.email,
+                json.dumps(actor.app_metadata),
+                json.dumps(actor.user_metadata),
+                actor.is_anonymous,
+            ),
+        )
+        return actor
+
+    # requests -----------------------------------------------------------------------
+    def request(
+        self, identity: Identity, *, conn: psycopg.Connection[Any] | None = None
+    ) -> Request:
+        """A PostgREST-like caller as ``identity``."""
+        return Request(conn=conn or self.conn, identity=identity)
+
+    def claims_for(self, actor: Actor) -> JsonObject:
+        """The claims Supabase Auth would put in ``actor``'s access token.
+
+        When ``public.custom_access_token_hook(jsonb)`` exists, it is called as Auth calls it
+        (as ``supabase_auth_admin``, with ``{user_id, claims, authentication_method}``) and
+        the claims it returns are used; a hook answering ``{"error": ...}`` raises HookError.
+        """
+        claims = user_claims(actor)
+        hook = self.scalar("select to_regprocedure('public.custom_access_token_hook(jsonb)')")
+        if hook is None:
+            return claims
+        event = {"user_id": str(actor.id), "claims": claims, "authentication_method": "password"}
+        with self.conn.transaction(force_rollback=True):
+            self.conn.execute("select set_config('role', 'supabase_auth_admin', true)")
+            answer = self.scalar(
+                "select public.custom_access_token_hook(%s::jsonb)", (json.dumps(event),)
+            )
+        if not isinstance(answer, dict) or "error" in answer or "claims" not in answer:
+            raise HookError(f"custom_access_token_hook refused {actor}: {answer!r}")
+        minted: JsonObject = answer["claims"]
+        return minted
+
+    def as_user(self, actor: Actor, *, conn: psycopg.Connection[Any] | None = None) -> Request:
+        """A signed-in user, with the claims Auth (and its access token hook) would issue."""
+        return self.request(as_user(actor, self.claims_for(actor)), conn=conn)
+
+    def as_anon(self, *, conn: psycopg.Connection[Any] | None = None) -> Request:
+        return self.request(as_anon(), conn=conn)
+
+    def as_service_role(self, *, conn: psycopg.Connection[Any] | None = None) -> Request:
+        return self.request(as_service_role(), conn=conn)
+
+    def as_signed_in_without_sub(self, *, conn: psycopg.Connection[Any] | None = None) -> Request:
+        return self.request(as_signed_in_without_sub(), conn=conn)
+
+    def as_role(
+        self, role: str, claims: JsonObject | None = None, *, label: str | None = None
+    ) -> Request:
+        return self.request(as_role(role, claims, label=label))
+
+    # realtime -----------------------------------------------------------------------
+    def join(self, topic: str, as_: Actor | Identity) -> ChannelAccess:
+        """Realtime's private-channel authorization for ``as_`` on ``topic``."""
+        identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
+        return authorize_channel(self.conn, topic, identity)
+
+    def broadcasts(self, topic: str, *, private: bool = True) -> list[Broadcast]:
+        """What a subscriber of ``topic`` would have received so far."""
+        return delivered_broadcasts(self.conn, topic, private=private)
+
+    # snapshots ----------------------------------------------------------------------
+    def snapshot(self, table: str) -> list[tuple[Any, ...]]:
+        """Every row of ``schema.table``, in a stable order, read with privileges."""
+        schema, _, name = table.rpartition(".")
+        query = sql.SQL("select * from {} order by 1").format(
+            sql.Identifier(schema or "public", name)
+        )
+        return self.conn.execute(query).fetchall()
+
+    @contextmanager
+    def unchanged(self, *tables: str) -> Iterator[None]:
+        """Fail unless every listed table holds exactly the same rows afterwards."""
+        before = {table: self.snapshot(table) for table in tables}
+        yield
+        for table in tables:
+            after = self.snapshot(table)
+            assert after == before[table], f"{table} changed: {before[table]!r} -> {after!r}"
