@@ -16,7 +16,13 @@ from sqlalchemy import MetaData, create_engine, pool
 
 from pgpolicy.migrate.autogen import include_no_tables, refuse_autogenerate
 from pgpolicy.migrate.failures import StepTracker
-from pgpolicy.migrate.session import lock_sql, migration_lock, timeout_sql, unlock_sql
+from pgpolicy.migrate.session import (
+    client_check_sql,
+    lock_sql,
+    migration_lock,
+    timeout_sql,
+    unlock_sql,
+)
 from pgpolicy.migrate.settings import MigrationSettings, prerequisite_error, sqlalchemy_url
 
 # Importing it also gives Alembic's version table a text column (see the module).
@@ -41,6 +47,7 @@ def run_migrations_offline() -> None:
         dialect_opts={"paramstyle": "named"},
     )
     # Lock first (no timeout is set yet, so it waits), then bound every migration statement.
+    context.execute(client_check_sql())
     context.execute(lock_sql())
     context.execute(prerequisites_check_sql())
     for statement in timeout_sql(settings):

@@ -3,6 +3,11 @@
 The advisory lock is taken with no timeout (a second CI job waits for the first instead of
 failing), and only then are ``lock_timeout``/``statement_timeout`` set, so a migration that
 queues behind production traffic gives up instead of blocking it.
+
+The session also checks that its client is still there while it waits or works
+(``client_connection_check_interval``): a migrator killed mid-revision (a cancelled CI job)
+would otherwise leave a backend that keeps the migration lock and the locks of its
+half-made revision until a timeout fires, or forever when the timeouts are off.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from sqlalchemy import Connection
 
 from pgpolicy.migrate.settings import MIGRATION_LOCK_KEY, MigrationSettings
 
-__all__ = ["lock_sql", "migration_lock", "timeout_sql", "unlock_sql"]
+__all__ = ["client_check_sql", "lock_sql", "migration_lock", "timeout_sql", "unlock_sql"]
+
+CLIENT_CHECK_INTERVAL = "1s"
 
 
 def timeout_sql(settings: MigrationSettings) -> list[str]:
@@ -23,6 +30,15 @@ def timeout_sql(settings: MigrationSettings) -> list[str]:
         f"set lock_timeout = '{settings.lock_timeout}'",
         f"set statement_timeout = '{settings.statement_timeout}'",
     ]
+
+
+def client_check_sql() -> str:
+    """Notice a vanished client within CLIENT_CHECK_INTERVAL (a no-op before PostgreSQL 14)."""
+    return (
+        "select pg_catalog.set_config("
+        f"'client_connection_check_interval', '{CLIENT_CHECK_INTERVAL}', false)"
+        " where pg_catalog.current_setting('server_version_num')::integer >= 140000"
+    )
 
 
 def lock_sql() -> str:
@@ -37,6 +53,7 @@ def unlock_sql() -> str:
 def migration_lock(connection: Connection, settings: MigrationSettings) -> Iterator[None]:
     """Hold the migration advisory lock (waiting as long as it takes), timeouts set inside."""
     with connection.begin():
+        connection.exec_driver_sql(client_check_sql())
         # Local to this transaction: the wait for the lock itself is not bounded.
         connection.exec_driver_sql("set local lock_timeout = 0")
         connection.exec_driver_sql("set local statement_timeout = 0")
