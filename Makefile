@@ -53,5 +53,13 @@ format: install
 bench: install
 	$(BIN)/python bench/chat_bench.py
 
+## every example's proofs, each from its own folder: its alembic.ini, its pytest rootdir
+.PHONY: examples
+examples: install
+	@set -e; for example in examples/*/; do \
+	  echo "== $$example"; \
+	  (cd "$$example" && "$(CURDIR)/$(BIN)/pytest" -q); \
+	done
+
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
