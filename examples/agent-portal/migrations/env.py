@@ -1,6 +1,8 @@
 """Alembic environment of this example: URL from ``-x url=`` or DATABASE_URL.
 
 One transaction per revision; the engine opens one connection and closes it (NullPool).
+Afterwards the API roles are kept away from alembic_version: Supabase's default privileges
+grant them ALL on every new table in public, so anon could otherwise rewrite the revision.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool
+
+from pgpolicy.migrate.version_table import version_table_hardening_sql
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
@@ -28,6 +32,8 @@ if context.is_offline_mode():
     )
     with context.begin_transaction():
         context.run_migrations()
+    for statement in version_table_hardening_sql():
+        context.execute(statement)
 else:
     if not url:
         raise SystemExit(
@@ -38,4 +44,6 @@ else:
         context.configure(connection=connection, transaction_per_migration=True)
         with context.begin_transaction():
             context.run_migrations()
+        for statement in version_table_hardening_sql():
+            connection.exec_driver_sql(statement)
         connection.commit()
