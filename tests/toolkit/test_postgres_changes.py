@@ -424,3 +424,17 @@ def test_the_api_roles_write_through_the_capture(db: Database) -> None:
         rowcount=1,
     )
     assert _types(db.changes(feed)) == ["INSERT"]
+
+
+@pytest.mark.commit
+def test_a_transaction_that_commits_after_a_later_one_is_still_delivered(db: Database) -> None:
+    _notes(db, rls=False)
+    alice = db.create_user("alice")
+    feed = db.subscribe("public.notes", as_=alice)
+    slow, fast = db.connect(), db.connect()
+    with slow.transaction():
+        slow.execute("insert into public.notes (id, owner) values (1, %s)", (alice.id,))
+        with fast.transaction():
+            fast.execute("insert into public.notes (id, owner) values (2, %s)", (alice.id,))
+        assert [e.record["id"] for e in db.changes(feed)] == [2]  # type: ignore[index]
+    assert [e.record["id"] for e in db.changes(feed)] == [2, 1]  # type: ignore[index]

@@ -207,7 +207,8 @@ class ChangeFeed:
 
     conn: psycopg.Connection[Any]
     subscriptions: list[Subscription] = field(default_factory=list)
-    polled_up_to: int = 0
+    # Capture ids already delivered: a transaction that took a lower id may commit later.
+    _delivered: set[int] = field(default_factory=set)
     _tables: dict[int, _Table] = field(default_factory=dict)
 
     def subscribe(
@@ -225,7 +226,13 @@ class ChangeFeed:
         column_filter = parse_filter(filter) if filter else None
         if column_filter is not None:
             check_filter(self.conn, column_filter, described.cast_types)
-        capture_table(self.conn, described.relid)
+        try:
+            capture_table(self.conn, described.relid)
+        except psycopg.errors.InsufficientPrivilege as error:
+            raise SubscriptionError(
+                f"cannot capture the changes of {table}: {error.diag.message_primary}"
+                " (the harness's role needs to own the table)"
+            ) from error
         start = last_captured_id(self.conn)
         subscription = Subscription(
             identity=identity,
@@ -246,9 +253,12 @@ class ChangeFeed:
         if not self.subscriptions:
             return []
         delivered: list[tuple[Subscription, ChangeEvent]] = []
-        self._tables.clear()  # RLS, grants or replica identity may have changed since
-        for change in captured_since(self.conn, self.polled_up_to):
-            self.polled_up_to = change.id
+        self._tables.clear()  # RLS or grants may have changed since
+        oldest = min(subscription.since for subscription in self.subscriptions)
+        for change in captured_since(self.conn, oldest):
+            if change.id in self._delivered:
+                continue
+            self._delivered.add(change.id)
             for subscription, event in self._deliver(change):
                 subscription.received.append(event)
                 delivered.append((subscription, event))
