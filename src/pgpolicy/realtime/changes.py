@@ -73,7 +73,7 @@ _MAX_VALUE_BYTES = 64
 
 _COLUMNS = """
 select a.attname as name, t.typname as type_name, a.atttypid::regtype::text as cast_type,
-       pg_catalog.format_type(a.atttypid, a.atttypmod) as decoder_type, a.atttypid::int as oid,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) as decoder_type, a.atttypid::bigint as oid,
        coalesce(a.attnum = any(pk.indkey::int2[]), false) as is_pkey,
        coalesce(a.attnum = any(ri.indkey::int2[]), false) as in_replica_index
 from pg_catalog.pg_attribute a
@@ -85,10 +85,10 @@ order by a.attnum
 """
 
 _TABLE = """
-select c.oid::int as relid, n.nspname as schema, c.relname as name,
+select c.oid::bigint as relid, n.nspname as schema, c.relname as name,
        c.relrowsecurity as rls
 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-where c.oid = %s::regclass
+where c.oid = %s::oid
 """
 
 # Realtime's connection sets these two only: never the legacy request.jwt.claim.* settings.
@@ -267,6 +267,8 @@ class ChangeFeed:
     # one change -----------------------------------------------------------------------
     def _deliver(self, change: CapturedChange) -> list[tuple[Subscription, ChangeEvent]]:
         table = self._describe_oid(change.relid)
+        if table is None:  # dropped since: Realtime's poller has nothing to check it against
+            return []
         qualified = f"{table.schema}.{table.name}"
         subscriptions = [
             s
@@ -458,18 +460,21 @@ class ChangeFeed:
     def _describe(self, table: str) -> _Table:
         try:
             with self.conn.transaction(force_rollback=True):
-                row = self.conn.execute("select %s::regclass::oid::int", (table,)).fetchone()
+                row = self.conn.execute("select %s::regclass::oid::bigint", (table,)).fetchone()
         except psycopg.errors.UndefinedTable as error:
             raise SubscriptionError(f"no table {table!r} to subscribe to") from error
         assert row is not None
-        return self._describe_oid(int(row[0]), refresh=True)
+        described = self._describe_oid(int(row[0]), refresh=True)
+        assert described is not None
+        return described
 
-    def _describe_oid(self, relid: int, *, refresh: bool = False) -> _Table:
+    def _describe_oid(self, relid: int, *, refresh: bool = False) -> _Table | None:
         if refresh or relid not in self._tables:
             with self.conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(_TABLE, (str(relid),))
+                cur.execute(_TABLE, (relid,))
                 head = cur.fetchone()
-                assert head is not None
+                if head is None:
+                    return None
                 cur.execute(_COLUMNS, (relid,))
                 columns = tuple(_Column(**row) for row in cur.fetchall())
             self._tables[relid] = _Table(**head, columns=columns)
