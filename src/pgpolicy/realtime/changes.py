@@ -19,7 +19,11 @@ the events are computed as Realtime's server-side function computes them:
   with ``full``; with ``default`` (or ``index``) the key columns for DELETE, and for UPDATE
   only when the key changed (otherwise ``{}``);
 - a change over 1 MB as the decoder writes it gives "Error 413: Payload Too Large", and then
-  only values of at most 64 bytes (as JSON text) are kept.
+  only non-NULL values of at most 64 bytes (as JSON text) are kept; the size is that of the
+  change as wal2json's format 2 would write it, rebuilt here, so a change within a few bytes
+  of 1 MB may fall on either side.
+
+``commit_timestamp`` is the time the change was captured (a rolled-back test never commits).
 
 Claims are taken once, when the subscription is made, and kept (Realtime caches them until
 the token is refreshed: see :meth:`Subscription.refreshed`).
@@ -416,7 +420,7 @@ class ChangeFeed:
         return {row[0] for row in rows}
 
     def _decoded_size(self, table: _Table, change: CapturedChange, old_row: dict[str, Any]) -> int:
-        """The change's size as the decoder (wal2json, format 2) writes it."""
+        """The change's size as the decoder (wal2json, format 2) would write it, rebuilt."""
 
         def described(row: dict[str, Any]) -> list[dict[str, Any]]:
             return [
