@@ -445,3 +445,9 @@ def test_a_transaction_that_commits_after_a_later_one_is_still_delivered(db: Dat
             fast.execute("insert into public.notes (id, owner) values (2, %s)", (alice.id,))
         assert _ids(db.changes(feed)) == [2]
     assert _ids(db.changes(feed)) == [2, 1]
+
+
+def test_an_unknown_event_is_refused_when_subscribing(db: Database) -> None:
+    _notes(db)
+    with pytest.raises(SubscriptionError, match="unknown event"):
+        db.subscribe("public.notes", as_=as_anon(), event="TRUNCATE")  # type: ignore[arg-type]
