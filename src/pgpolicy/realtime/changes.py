@@ -37,7 +37,6 @@ from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from pgpolicy.postgrest.identity import Identity
@@ -54,6 +53,7 @@ from pgpolicy.realtime.filters import (
     filter_matches,
     parse_filter,
 )
+from pgpolicy.realtime.relations import Relation, describe_relation, relation_oid
 
 __all__ = [
     "ERROR_NO_PRIMARY_KEY",
@@ -75,26 +75,6 @@ ERROR_PAYLOAD_TOO_LARGE = "Error 413: Payload Too Large"
 MAX_RECORD_BYTES = 1024 * 1024
 _MAX_VALUE_BYTES = 64
 
-_COLUMNS = """
-select a.attname as name, t.typname as type_name, a.atttypid::regtype::text as cast_type,
-       pg_catalog.format_type(a.atttypid, a.atttypmod) as decoder_type, a.atttypid::bigint as oid,
-       coalesce(a.attnum = any(pk.indkey::int2[]), false) as is_pkey,
-       coalesce(a.attnum = any(ri.indkey::int2[]), false) as in_replica_index
-from pg_catalog.pg_attribute a
-join pg_catalog.pg_type t on t.oid = a.atttypid
-left join pg_catalog.pg_index pk on pk.indrelid = a.attrelid and pk.indisprimary
-left join pg_catalog.pg_index ri on ri.indrelid = a.attrelid and ri.indisreplident
-where a.attrelid = %s and a.attnum > 0 and not a.attisdropped
-order by a.attnum
-"""
-
-_TABLE = """
-select c.oid::bigint as relid, n.nspname as schema, c.relname as name,
-       c.relrowsecurity as rls
-from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-where c.oid = %s::oid
-"""
-
 # Realtime's connection sets these two only: never the legacy request.jwt.claim.* settings.
 _RLS_CONTEXT = (
     "select pg_catalog.set_config('role', %s, true),"
@@ -108,44 +88,6 @@ select coalesce(pg_catalog.jsonb_object_agg(key, value)
                           and pg_catalog.octet_length(value::text) <= %s), '{}'::jsonb)
 from pg_catalog.jsonb_each(%s::jsonb)
 """
-
-
-@dataclass(frozen=True)
-class _Column:
-    name: str
-    type_name: str
-    cast_type: str
-    decoder_type: str
-    oid: int
-    is_pkey: bool
-    in_replica_index: bool
-
-
-@dataclass(frozen=True)
-class _Table:
-    relid: int
-    schema: str
-    name: str
-    rls: bool
-    columns: tuple[_Column, ...]
-
-    @property
-    def qualified(self) -> sql.Composed:
-        return sql.SQL("{}").format(sql.Identifier(self.schema, self.name))
-
-    @property
-    def primary_key(self) -> list[_Column]:
-        return [column for column in self.columns if column.is_pkey]
-
-    @property
-    def cast_types(self) -> dict[str, str]:
-        return {column.name: column.cast_type for column in self.columns}
-
-    def identity_columns(self, replica_identity: str) -> set[str]:
-        """The columns replica identity ``default``/``index`` logs for an old row."""
-        if replica_identity == "i":
-            return {column.name for column in self.columns if column.in_replica_index}
-        return {column.name for column in self.columns if column.is_pkey}
 
 
 @dataclass(frozen=True)
@@ -213,7 +155,7 @@ class ChangeFeed:
     subscriptions: list[Subscription] = field(default_factory=list)
     # Capture ids already delivered: a transaction that took a lower id may commit later.
     _delivered: set[int] = field(default_factory=set)
-    _tables: dict[int, _Table] = field(default_factory=dict)
+    _tables: dict[int, Relation] = field(default_factory=dict)
 
     def subscribe(
         self,
@@ -324,7 +266,7 @@ class ChangeFeed:
                 out.append((subscription, event))
         return out
 
-    def _role_error(self, table: _Table, action: str, selectable: set[str]) -> str | None:
+    def _role_error(self, table: Relation, action: str, selectable: set[str]) -> str | None:
         if action == "DELETE":
             return None
         if not table.primary_key:
@@ -335,7 +277,7 @@ class ChangeFeed:
 
     def _passes_filter(
         self,
-        table: _Table,
+        table: Relation,
         subscription: Subscription,
         action: str,
         new_row: dict[str, Any],
@@ -349,7 +291,7 @@ class ChangeFeed:
         return action == "DELETE" and filter_matches(self.conn, subscription.filter, old_row, types)
 
     def _rls_allows(
-        self, table: _Table, subscription: Subscription, new_row: dict[str, Any]
+        self, table: Relation, subscription: Subscription, new_row: dict[str, Any]
     ) -> bool:
         key = [(c.name, self._as_text(new_row.get(c.name))) for c in table.primary_key]
         condition = sql.SQL(" and ").join(
@@ -370,7 +312,7 @@ class ChangeFeed:
         return bool(row and row[0])
 
     # rows and columns -----------------------------------------------------------------
-    def _old_identity(self, table: _Table, change: CapturedChange) -> dict[str, Any]:
+    def _old_identity(self, table: Relation, change: CapturedChange) -> dict[str, Any]:
         """The old values the decoder has, given the table's replica identity."""
         old = change.old_record or {}
         if change.action == "INSERT" or change.replica_identity == "n":
@@ -386,7 +328,7 @@ class ChangeFeed:
 
     def _old_record(
         self,
-        table: _Table,
+        table: Relation,
         action: str,
         old_row: dict[str, Any],
         selectable: set[str],
@@ -411,7 +353,7 @@ class ChangeFeed:
         kept: dict[str, Any] = result[0] if result else {}
         return kept
 
-    def _selectable(self, table: _Table, role: str) -> set[str]:
+    def _selectable(self, table: Relation, role: str) -> set[str]:
         rows = self.conn.execute(
             "select a.name from unnest(%s::text[]) a(name)"
             " where pg_catalog.has_column_privilege(%s, %s::oid, a.name, 'SELECT')",
@@ -419,7 +361,9 @@ class ChangeFeed:
         ).fetchall()
         return {row[0] for row in rows}
 
-    def _decoded_size(self, table: _Table, change: CapturedChange, old_row: dict[str, Any]) -> int:
+    def _decoded_size(
+        self, table: Relation, change: CapturedChange, old_row: dict[str, Any]
+    ) -> int:
         """The change's size as the decoder (wal2json, format 2) would write it, rebuilt."""
 
         def described(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -461,25 +405,19 @@ class ChangeFeed:
         return json.dumps(value)
 
     # catalog --------------------------------------------------------------------------
-    def _describe(self, table: str) -> _Table:
-        try:
-            with self.conn.transaction(force_rollback=True):
-                row = self.conn.execute("select %s::regclass::oid::bigint", (table,)).fetchone()
-        except psycopg.errors.UndefinedTable as error:
-            raise SubscriptionError(f"no table {table!r} to subscribe to") from error
-        assert row is not None
-        described = self._describe_oid(int(row[0]), refresh=True)
+    def _describe(self, table: str) -> Relation:
+        relid = relation_oid(self.conn, table)
+        if relid is None:
+            raise SubscriptionError(f"no table {table!r} to subscribe to")
+        described = describe_relation(self.conn, relid)
         assert described is not None
+        self._tables[relid] = described
         return described
 
-    def _describe_oid(self, relid: int, *, refresh: bool = False) -> _Table | None:
-        if refresh or relid not in self._tables:
-            with self.conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(_TABLE, (relid,))
-                head = cur.fetchone()
-                if head is None:
-                    return None
-                cur.execute(_COLUMNS, (relid,))
-                columns = tuple(_Column(**row) for row in cur.fetchall())
-            self._tables[relid] = _Table(**head, columns=columns)
+    def _describe_oid(self, relid: int) -> Relation | None:
+        if relid not in self._tables:
+            described = describe_relation(self.conn, relid)
+            if described is None:
+                return None
+            self._tables[relid] = described
         return self._tables[relid]
