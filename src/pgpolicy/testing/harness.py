@@ -192,7 +192,10 @@ class Database:
     def changes(self, *subscriptions: Subscription) -> list[ChangeEvent]:
         """Poll as Realtime does, then return every event these subscriptions received so far.
 
-        Without arguments: the events of every subscription, in delivery order.
+        Without arguments: the events of every subscription, one subscription after another.
+        Realtime checks RLS when it polls, against the data as it is then: poll after each
+        step whose delivery a test proves (an INSERT polled after its row was deleted is not
+        delivered, as with a Realtime that lags).
         """
         feed = self._changes_feed()
         feed.poll()
