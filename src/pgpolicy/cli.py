@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -165,6 +166,24 @@ def cmd_revision(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def cmd_lint(args: argparse.Namespace) -> None:
+    """Lint a database; exit 0 clean, 1 warnings, 2 errors (unsuppressed, at --fail-on)."""
+    from pgpolicy.analysis import lint
+
+    config_path = Path(args.config) if args.config else lint.find_config(Path.cwd())
+    try:
+        config = lint.load_config(config_path)
+    except (lint.LintConfigError, OSError) as error:
+        raise CommandFailed(str(error)) from error
+    if args.schemas:
+        config = replace(config, schemas=tuple(args.schemas.split(",")))
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        report = lint.run_lint(conn, config, disable=args.disable)
+    render = {"text": lint.render_text, "json": lint.render_json, "sarif": lint.render_sarif}
+    print(render[args.format](report))
+    raise SystemExit(report.exit_status(args.fail_on))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pgpolicy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -202,6 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("--root", default=".")
     revision.add_argument("--alembic-ini", default="alembic.ini")
     revision.set_defaults(handler=cmd_revision)
+
+    lint_parser = commands.add_parser("lint", help="security, performance and Realtime rules")
+    lint_parser.add_argument("--url", required=True)
+    lint_parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint_parser.add_argument("--schemas", help="exposed schemas, comma-separated (default public)")
+    lint_parser.add_argument("--disable", action="append", default=[], metavar="RULE_ID")
+    lint_parser.add_argument(
+        "--config", help="pgpolicy-lint.toml or pyproject.toml (default: found in .)"
+    )
+    lint_parser.add_argument("--fail-on", choices=("error", "warn", "info"), default="warn")
+    lint_parser.set_defaults(handler=cmd_lint)
 
     compat = commands.add_parser("compat", help="Supabase compatibility layer").add_subparsers(
         dest="action", required=True
