@@ -177,3 +177,23 @@ def test_retry_id_reused_by_another_user_is_denied(chat: Chat) -> None:
                 _body="mine",
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"), [("anon", 401), ("no_sub", 403), ("service_role", 403)]
+)
+def test_retry_safe_send_without_a_signed_in_user_is_denied(
+    chat: Chat, actor: str, status: int
+) -> None:
+    with nothing_left_behind(chat):
+        assert_denied(
+            chat.caller(actor).rpc(
+                "insert_chat_message_once",
+                _message_id=uuid.uuid4(),
+                _thread_id=chat.thread_id,
+                _sender_mongo_id=ALICE_MONGO,
+                _recipient_mongo_id=BOB_MONGO,
+                _body="no user",
+            ),
+            status=status,
+        )

@@ -27,6 +27,7 @@ from pgpolicy.analysis.matrix.actors import create_identities
 from pgpolicy.analysis.matrix.objects import ApiFunction, Relation, api_functions, exposed_relations
 from pgpolicy.analysis.matrix.spec import ActorSpec, MatrixSpec
 from pgpolicy.analysis.matrix.verdict import Cell, Verdict
+from pgpolicy.postgrest.attempts import muted
 from pgpolicy.postgrest.identity import Identity
 from pgpolicy.postgrest.request import Request, Result
 from pgpolicy.realtime.channels import EXTENSIONS, authorize_channel
@@ -211,7 +212,8 @@ def probe_matrix(conn: psycopg.Connection[Any], spec: MatrixSpec) -> Matrix:
     """Probe every cell; ``conn`` (autocommit, privileged) is left exactly as it was."""
     matrix = Matrix(actors=[(actor.name, actor.label) for actor in spec.actors])
     prober = _Prober(conn, spec)
-    with _rolled_back(conn):
+    # The matrix's own probes are not proofs: coverage does not count them.
+    with muted(), _rolled_back(conn):
         prober.identities = create_identities(conn, spec.actors)
         if spec.seed.strip():
             conn.execute(spec.seed.encode())
