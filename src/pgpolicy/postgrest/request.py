@@ -62,6 +62,8 @@ class Result:
     rowcount: int = 0
     sqlstate: str | None = None
     message: str | None = None
+    detail: str | None = None
+    hint: str | None = None
     notices: list[str] = field(default_factory=list)
 
     @property
@@ -133,6 +135,8 @@ class Request:
                 raise
             result.sqlstate = error.sqlstate
             result.message = error.diag.message_primary
+            result.detail = error.diag.message_detail
+            result.hint = error.diag.message_hint
         finally:
             self.conn.remove_notice_handler(collect)
         return result
