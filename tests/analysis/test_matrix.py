@@ -181,3 +181,39 @@ def test_a_verdict_that_is_not_one_of_the_four_is_refused(tmp_path: Path) -> Non
     path.write_text('[actors.a]\nkind = "anon"\n[expect."x"]\nselect = { a = "maybe" }\n')
     with pytest.raises(MatrixSpecError, match="unknown verdict"):
         load_spec(path)
+
+
+HOOK = """
+create function public.custom_access_token_hook(event jsonb) returns jsonb
+language plpgsql stable as $$
+begin
+  -- what a project's hook does: a claim from server-side data (here: everyone is team red)
+  return jsonb_build_object('claims', (event -> 'claims') || '{"team": "red"}'::jsonb);
+end $$;
+grant execute on function public.custom_access_token_hook(jsonb) to supabase_auth_admin;
+"""
+
+
+def test_user_claims_come_through_the_access_token_hook(db: Database, tmp_path: Path) -> None:
+    db.execute(NOTES_SCHEMA)
+    db.execute(HOOK)
+    path = tmp_path / "m.toml"
+    path.write_text(MATRIX.split("[actors.owner]")[0] + '[actors.hooked]\nkind = "user"\n')
+    matrix = probe_matrix(db.conn, load_spec(path))
+    # Only the hook's team claim lets this user read team red's note.
+    assert str(matrix.verdicts[Cell("notes_api.notes", "select", "hooked")]) == "allowed 1"
+
+
+def test_a_write_of_no_row_that_changes_data_is_not_filtered(db: Database, spec: Path) -> None:
+    db.execute(
+        "create table notes_api.audit (at timestamptz default now());"
+        " create function notes_api.audit() returns trigger language plpgsql security definer"
+        " set search_path = '' as $$ begin insert into notes_api.audit default values;"
+        " return null; end $$;"
+        " create trigger audit after update on notes_api.notes"
+        " for each statement execute function notes_api.audit()"
+    )
+    got = verdicts(db, spec)
+    # anon's update touches no note, yet the statement trigger wrote a row: not "filtered".
+    assert got[("notes_api.notes", "update", "anon")] == "allowed 0"
+    assert got[("notes_api.notes", "delete", "anon")] == "filtered"

@@ -146,6 +146,10 @@ def load_spec(path: Path, *, seed_file: Path | None = None) -> MatrixSpec:
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise MatrixSpecError(f"{path}: {error}") from error
     actors = tuple(_actor(name, item) for name, item in data.get("actors", {}).items())
+    topics = data.get("topics", {})
+    for pattern, item in topics.items():
+        if not isinstance(item, dict) or not isinstance(item.get("topic"), str):
+            raise MatrixSpecError(f'{path}: [topics."{pattern}"] needs topic = "…" (a real topic)')
     if not actors:
         raise MatrixSpecError(f"{path}: no [actors.<name>] table")
     seed = str(data.get("seed", ""))
@@ -159,7 +163,7 @@ def load_spec(path: Path, *, seed_file: Path | None = None) -> MatrixSpec:
         seed=seed,
         rows={str(k): dict(v) for k, v in data.get("rows", {}).items()},
         functions={str(k): dict(v) for k, v in data.get("functions", {}).items()},
-        topics={str(k): str(v["topic"]) for k, v in data.get("topics", {}).items()},
+        topics={str(k): str(v["topic"]) for k, v in topics.items()},
         expect=_expectations(data.get("expect", {}), {a.name for a in actors}),
         source=path,
     )
