@@ -108,7 +108,7 @@ def test_anon_reads_notes():
 def test_pytest_reports_the_cells_never_exercised(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", matrix=textwrap.dedent(MATRIX))
     pytester.makepyfile(test_proofs=PROOFS)
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest_inprocess(
         "--pgpolicy-coverage", "--pgpolicy-matrix", "matrix.toml", "-p", "no:cacheprovider"
     )
     result.stdout.fnmatch_lines(
@@ -125,7 +125,7 @@ def test_pytest_reports_the_cells_never_exercised(pytester: pytest.Pytester) -> 
 def test_fail_under_fails_the_run(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", matrix=textwrap.dedent(MATRIX))
     pytester.makepyfile(test_proofs=PROOFS)
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest_inprocess(
         "--pgpolicy-coverage-fail-under", "100", "--pgpolicy-matrix", "matrix.toml"
     )
     result.stdout.fnmatch_lines(["*FAILED: coverage 25.0% is below 100.0%*"])

@@ -65,7 +65,7 @@ def test_a_failing_assertion_points_at_the_test_line(pytester: pytest.Pytester) 
             assert_denied(Result(identity=as_anon()))
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*assert_denied(Result(identity=as_anon()))*"])
     assert "assertions.py" not in result.stdout.str()
