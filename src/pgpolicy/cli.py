@@ -196,7 +196,11 @@ def cmd_matrix(args: argparse.Namespace) -> None:
     if args.schemas:
         spec = replace(spec, schemas=tuple(args.schemas.split(",")))
     with psycopg.connect(args.url, autocommit=True) as conn:
-        probed = matrix.probe_matrix(conn, spec)
+        try:
+            probed = matrix.probe_matrix(conn, spec)
+        except psycopg.Error as error:
+            # Only the seed or a broken catalog gets here: every probe keeps its own error.
+            raise CommandFailed(f"matrix aborted ({error.sqlstate}): {error}") from error
     render = {
         "text": matrix.render_text,
         "markdown": matrix.render_markdown,

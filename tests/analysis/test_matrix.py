@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from pgpolicy.analysis.matrix import (
@@ -217,3 +218,22 @@ def test_a_write_of_no_row_that_changes_data_is_not_filtered(db: Database, spec:
     # anon's update touches no note, yet the statement trigger wrote a row: not "filtered".
     assert got[("notes_api.notes", "update", "anon")] == "allowed 0"
     assert got[("notes_api.notes", "delete", "anon")] == "filtered"
+
+
+def test_a_broken_seed_stops_with_its_sqlstate_and_leaves_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'seed = "insert into public.nowhere values (1)"\n'
+        '[actors.someone]\nkind = "user"\nid = "50000000-0000-4000-8000-000000000005"\n'
+    )
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        probe_matrix(db.conn, load_spec(path))
+    assert (
+        db.scalar(
+            "select count(*) from auth.users where id = %s",
+            ("50000000-0000-4000-8000-000000000005",),
+        )
+        == 0
+    )

@@ -34,7 +34,9 @@ def _create_user(conn: psycopg.Connection[Any], spec: ActorSpec) -> Actor:
     conn.execute(
         "insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data,"
         " created_at, updated_at)"
-        " values (%s, 'authenticated', 'authenticated', %s, %s, %s, now(), now())",
+        " values (%s, 'authenticated', 'authenticated', %s, %s, %s, now(), now())"
+        # A user that already exists (a staging database) is taken as it is.
+        " on conflict (id) do nothing",
         (actor.id, actor.email, json.dumps(actor.app_metadata), json.dumps(actor.user_metadata)),
     )
     return actor
