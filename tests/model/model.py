@@ -20,6 +20,8 @@ from pgpolicy.postgrest.claims import Actor
 
 # Insufficient privilege, invalid parameter, check / unique / foreign key violations.
 DENIED, INVALID, CHECK, UNIQUE, FOREIGN_KEY = "42501", "22023", "23514", "23505", "23503"
+# TRUNCATE of a table another table's foreign key references.
+NOT_SUPPORTED = "0A000"
 
 MAX_BODY = 4000
 MAX_PAGE = 100
@@ -115,6 +117,20 @@ class Message:
     def key(self) -> tuple[dt.datetime, uuid.UUID]:
         return (self.created_at, self.id)
 
+    def record(self) -> tuple[str, ...]:
+        """What a broadcast's record must say about this message."""
+        return tuple(
+            str(value)
+            for value in (
+                self.id,
+                self.thread_id,
+                self.sender,
+                self.sender_mongo,
+                self.recipient_mongo,
+                self.body,
+            )
+        )
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -146,7 +162,7 @@ class World:
     threads: dict[str, Thread] = field(default_factory=dict)
     messages: dict[uuid.UUID, Message] = field(default_factory=dict)
     # Broadcast rows stay in realtime.messages when their message is deleted.
-    broadcasts: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    broadcasts: dict[str, list[Message]] = field(default_factory=dict)
 
     # --- the world itself ---------------------------------------------------------------
     def live_users(self) -> list[User]:
@@ -173,11 +189,11 @@ class World:
 
     def link(self, user: User, mongo_id: str | None) -> None:
         if mongo_id is None:
-            self._drop_threads(self._threads_of(user.id))
+            self.drop_threads(self._threads_of(user.id))
         user.mongo_id = mongo_id
 
     def delete_user(self, user: User) -> None:
-        self._drop_threads(self._threads_of(user.id))
+        self.drop_threads(self._threads_of(user.id))
         user.deleted = True
         user.mongo_id = None
 
@@ -198,12 +214,12 @@ class World:
 
     def add_message(self, message: Message) -> None:
         self.messages[message.id] = message
-        self.broadcasts.setdefault(f"chat:{message.thread_id}", []).append(message.id)
+        self.broadcasts.setdefault(f"chat:{message.thread_id}", []).append(message)
 
     def _threads_of(self, uid: uuid.UUID) -> list[Thread]:
         return [t for t in self.threads.values() if uid in (t.a_user, t.b_user)]
 
-    def _drop_threads(self, threads: Iterable[Thread]) -> None:
+    def drop_threads(self, threads: Iterable[Thread]) -> None:
         for thread in list(threads):
             del self.threads[thread.thread_id]
             for message in list(self.messages.values()):
@@ -243,6 +259,23 @@ class World:
         if table == "chat_identities":
             return refused(DENIED)  # privileges revoked: a loud refusal
         return Outcome(rows=[0])  # no policy: silently filtered
+
+    def truncate(self, caller: Caller, table: str) -> Outcome:
+        if caller.kind != "service_role":
+            return refused(DENIED)  # TRUNCATE is not subject to RLS: API roles never hold it
+        if table != "chat_messages":
+            return refused(NOT_SUPPORTED)  # referenced by chat_threads / chat_messages
+        return Outcome()
+
+    def insert_identity(self, caller: Caller, user: User, mongo_id: str) -> Outcome:
+        """Linking a user directly: only the backend (service_role) writes identities."""
+        if caller.kind != "service_role":
+            return refused(DENIED)
+        if user.mongo_id is not None or self.owner_of(mongo_id) is not None:
+            return refused(UNIQUE)
+        if user.deleted:
+            return refused(FOREIGN_KEY)
+        return Outcome()
 
     def insert_thread(self, caller: Caller, first: User, second: User, *, ordered: bool) -> Outcome:
         if caller.kind != "service_role":
@@ -362,9 +395,9 @@ class World:
         # Participants read broadcast and presence, track presence, never send broadcasts.
         return {"read": member, "write_broadcast": False, "write_presence": member}
 
-    def received(self, topic: str) -> list[str]:
-        """Record ids of the broadcasts a subscriber of ``topic`` receives, sorted."""
-        return sorted(str(message_id) for message_id in self.broadcasts.get(topic, []))
+    def received(self, topic: str) -> list[tuple[str, ...]]:
+        """The records of the broadcasts a subscriber of ``topic`` receives, sorted."""
+        return sorted(message.record() for message in self.broadcasts.get(topic, []))
 
     # --- the body rules -----------------------------------------------------------------
     def is_blank(self, text: str) -> bool:
