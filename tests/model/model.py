@@ -47,11 +47,17 @@ class Rules:
     content_columns_only: bool = False
     # 0005: bodies made only of invisible characters are blank too.
     invisible_is_blank: bool = False
+    # 0005: a presence row a client writes carries no event and no payload.
+    bare_presence_only: bool = False
 
     @classmethod
     def at(cls, head: str) -> Rules:
         hardened = head >= "0005"
-        return cls(content_columns_only=hardened, invisible_is_blank=hardened)
+        return cls(
+            content_columns_only=hardened,
+            invisible_is_blank=hardened,
+            bare_presence_only=hardened,
+        )
 
 
 @dataclass
@@ -394,6 +400,14 @@ class World:
         )
         # Participants read broadcast and presence, track presence, never send broadcasts.
         return {"read": member, "write_broadcast": False, "write_presence": member}
+
+    def realtime_write(self, caller: Caller, topic: str, extension: str, content: bool) -> bool:
+        """A row written to realtime.messages as the caller (what Realtime does on track/send)."""
+        if caller.kind == "service_role":
+            return True
+        if extension != "presence" or (content and self.rules.bare_presence_only):
+            return False
+        return self.join(caller, topic)["write_presence"]
 
     def received(self, topic: str) -> list[tuple[str, ...]]:
         """The records of the broadcasts a subscriber of ``topic`` receives, sorted."""

@@ -93,6 +93,8 @@ EXERCISED = [
     ("user chat_history: 22023",),
     ("user join: allowed",),
     ("user join: denied",),
+    ("user write presence: allowed",),
+    ("user write broadcast: denied",),
     ("service_role join: allowed",),
     tuple(f"service_role select {table}: rows" for table in TABLES),
 ]
@@ -558,6 +560,44 @@ class ChatWorlds(RuleBasedStateMachine):
         assert access.read["broadcast"] == access.read["presence"], f"{caller!r} join {topic}"
         assert seen == self.world.join(caller, topic), f"{caller!r} join {topic}: {seen}"
         self.tally[f"{caller.kind} join: {'allowed' if seen['read'] else 'denied'}"] += 1
+
+    @rule(data=st.data())
+    def write_realtime(self, data: st.DataObject) -> None:
+        """A presence or broadcast row written as the caller, with or without event/payload."""
+        caller = self._caller(data)
+        topic = self._topic(data, caller)
+        extension = data.draw(st.sampled_from(["presence", "broadcast"]), label="extension")
+        content = data.draw(st.booleans(), label="with event and payload")
+        identity = self._request(caller).identity
+        conn = self.db.conn
+        # As Realtime writes for a subscriber: its role, claims and topic, transaction-local.
+        with conn.transaction(force_rollback=True):
+            conn.execute(
+                "select pg_catalog.set_config('role', %s, true),"
+                " pg_catalog.set_config('realtime.topic', %s, true),"
+                " pg_catalog.set_config('request.jwt.claims', %s, true),"
+                " pg_catalog.set_config('request.jwt.claim.sub', %s, true)",
+                (identity.role, topic, identity.claims_json(), identity.sub or ""),
+            )
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        "insert into realtime.messages (topic, extension, event, payload)"
+                        " values (%s, %s, %s, %s::jsonb)",
+                        (
+                            topic,
+                            extension,
+                            "forged" if content else None,
+                            '{"body": "forged"}' if content else None,
+                        ),
+                    )
+                allowed = True
+            except psycopg.errors.InsufficientPrivilege:
+                allowed = False
+        expected = self.world.realtime_write(caller, topic, extension, content)
+        what = f"{caller!r} writes {extension} {'with' if content else 'without'} content"
+        assert allowed == expected, f"{what} on {topic}: allowed={allowed}"
+        self.tally[f"{caller.kind} write {extension}: {'allowed' if allowed else 'denied'}"] += 1
 
     @rule(data=st.data())
     def receive(self, data: st.DataObject) -> None:
