@@ -121,18 +121,10 @@ class ChatWorlds(RuleBasedStateMachine):
     def _caller(self, data: st.DataObject) -> Caller:
         # Drawn by name so that a shrunk example reads "caller: 'u2'"; half of the time a
         # participant, as most requests are a participant's and most of the rules are theirs.
-        participants = sorted(
-            {u.actor.label for u in self.world.users for t in self.world.threads.values()}
-            & {
-                u.actor.label
-                for u in self.world.users
-                if self.world.visible_threads(Caller("user", u))
-            }
-        )
-        if participants and not data.draw(st.booleans(), label="anyone"):
-            name = data.draw(st.sampled_from(participants), label="caller")
-            return Caller("user", next(u for u in self.world.users if u.actor.label == name))
         callers = {user.actor.label: Caller("user", user) for user in self.world.users}
+        participants = [name for name, c in callers.items() if self.world.visible_threads(c)]
+        if participants and not data.draw(st.booleans(), label="anyone"):
+            return callers[data.draw(st.sampled_from(participants), label="caller")]
         callers.update({kind: Caller(kind) for kind in ("anon", "no_sub", "service_role")})
         return callers[data.draw(st.sampled_from(list(callers)), label="caller")]
 
@@ -191,7 +183,9 @@ class ChatWorlds(RuleBasedStateMachine):
 
     def _message_id(self, data: st.DataObject) -> uuid.UUID | None:
         reuse = sorted(self.world.messages)
-        choice = data.draw(st.sampled_from(["fresh", "none", *(["reuse"] if reuse else [])]))
+        choice = data.draw(
+            st.sampled_from(["fresh", "none", *(["reuse"] if reuse else [])]), label="message id"
+        )
         if choice == "reuse":
             return data.draw(st.sampled_from(reuse), label="reused id")
         return uuid.uuid4() if choice == "fresh" else None
