@@ -36,6 +36,10 @@ WHITESPACE = frozenset(
 # Characters that render as nothing although they are not spaces (hardened in 0005).
 INVISIBLE = frozenset("\u3164\u115f\u2800")
 
+# The revision that hardens the chat (content-only direct inserts, bare presence rows,
+# invisible bodies are blank); before it the model expects the original access table.
+HARDENING_REVISION = "0006"
+
 ActorKind = Literal["user", "anon", "no_sub", "service_role"]
 
 
@@ -43,16 +47,17 @@ ActorKind = Literal["user", "anon", "no_sub", "service_role"]
 class Rules:
     """What the schema at the database's head promises beyond the original access table."""
 
-    # 0005: a client's direct insert may set only the content columns (not id, created_at).
+    # hardening: a client's direct insert may set only the content columns (not id, created_at).
     content_columns_only: bool = False
-    # 0005: bodies made only of invisible characters are blank too.
+    # hardening: bodies made only of invisible characters are blank too.
     invisible_is_blank: bool = False
-    # 0005: a presence row a client writes carries no event and no payload.
+    # hardening: a presence row a client writes carries no event and no payload.
     bare_presence_only: bool = False
 
     @classmethod
     def at(cls, head: str) -> Rules:
-        hardened = head >= "0005"
+        """The rules of the schema at revision ``head`` (revision ids sort in order)."""
+        hardened = head >= HARDENING_REVISION
         return cls(
             content_columns_only=hardened,
             invisible_is_blank=hardened,
