@@ -16,8 +16,11 @@ create policy "chat participants read their thread topic"
     and exists (
       select 1
       from public.chat_threads t
-      where left((select realtime.topic()), 5) = 'chat:'
-        and t.thread_id = substr((select realtime.topic()), 6)
+      -- A scalar subquery (an InitPlan): the thread id is then a parameter, and chat_threads'
+      -- own policy lets a leakproof parameter comparison, not substr(), be its index condition.
+      where t.thread_id = (
+          select substr(realtime.topic(), 6) where left(realtime.topic(), 5) = 'chat:'
+        )
         and (select auth.uid()) in (t.user_a_supabase_id, t.user_b_supabase_id)
     )
   );
@@ -37,8 +40,11 @@ create policy "chat participants track presence on their thread topic"
     and exists (
       select 1
       from public.chat_threads t
-      where left((select realtime.topic()), 5) = 'chat:'
-        and t.thread_id = substr((select realtime.topic()), 6)
+      -- A scalar subquery (an InitPlan): the thread id is then a parameter, and chat_threads'
+      -- own policy lets a leakproof parameter comparison, not substr(), be its index condition.
+      where t.thread_id = (
+          select substr(realtime.topic(), 6) where left(realtime.topic(), 5) = 'chat:'
+        )
         and (select auth.uid()) in (t.user_a_supabase_id, t.user_b_supabase_id)
     )
   );

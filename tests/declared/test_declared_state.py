@@ -114,6 +114,8 @@ def test_a_changed_policy_file_becomes_a_new_revision(
 ) -> None:
     versions = project_copy / "migrations" / "versions"
     old_revisions = _digests(versions)
+    previous_head = _scripts(project_copy).get_current_head()
+    assert previous_head is not None
     policy_file = project_copy / "policies" / "public.chat_threads.sql"
     original = policy_file.read_text()
     edited = original.replace(
@@ -125,7 +127,7 @@ def test_a_changed_policy_file_becomes_a_new_revision(
     written = write_revision(project_copy, _scripts(project_copy), "rename thread read policy")
 
     assert written is not None
-    assert written.name == "0005_rename_thread_read_policy.py"
+    assert written.name == f"{int(previous_head) + 1:04d}_rename_thread_read_policy.py"
     assert {k: v for k, v in _digests(versions).items() if k != written.name} == old_revisions
     assert pending_changes(project_copy, _scripts(project_copy)) == []
 
@@ -141,7 +143,7 @@ def test_a_changed_policy_file_becomes_a_new_revision(
         ]
         assert policies == ["chat participants see their threads"]
 
-    downgrade(ini, compat_database, "0004")
+    downgrade(ini, compat_database, previous_head)
     policy_file.write_text(original)
     with psycopg.connect(compat_database, autocommit=True) as conn:
         assert check_drift(conn, load_declared(project_copy)).clean
