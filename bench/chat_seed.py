@@ -112,13 +112,15 @@ from ({_PAIRS}) pairs
 # Messages of thread (a, b), alternating sender, one second apart from 2025-01-01.
 _MESSAGES = f"""
 insert into public.chat_messages (id, thread_id, sender_supabase_id, sender_mongo_id,
-                                  recipient_mongo_id, body, created_at)
+                                  recipient_mongo_id, body, created_at,
+                                  user_a_supabase_id, user_b_supabase_id)
 select gen_random_uuid(), {_mongo("t.a")} || '__' || {_mongo("t.b")},
        case when i %% 2 = 0 then {_uuid("t.a")} else {_uuid("t.b")} end,
        case when i %% 2 = 0 then {_mongo("t.a")} else {_mongo("t.b")} end,
        case when i %% 2 = 0 then {_mongo("t.b")} else {_mongo("t.a")} end,
        'message number ' || i || ' of a production-shaped chat thread',
-       timestamptz '2025-01-01' + i * interval '1 second'
+       timestamptz '2025-01-01' + i * interval '1 second',
+       {_uuid("t.a")}, {_uuid("t.b")}
 from ({_PAIRS}) t,
      generate_series(1, t.n) i
 """
@@ -157,8 +159,9 @@ def seed(conn: psycopg.Connection[Any], shape: Shape) -> dict[str, float]:
     step("threads", _THREADS, params)
     indexes = [row[0] for row in conn.execute(_INDEX_DEFINITIONS)]
     constraints = list(conn.execute(_CONSTRAINT_DEFINITIONS))
-    # Load without indexes, foreign key or triggers (a broadcast per seeded row is not
-    # what is measured); all of them come back, from their own catalog definitions.
+    # Load without indexes, foreign keys or triggers (a broadcast per seeded row is not
+    # what is measured; the participant columns are set as the trigger would set them); all
+    # of them come back, from their own catalog definitions.
     for name, _definition, _kind in constraints:
         step("drop", f'alter table public.chat_messages drop constraint "{name}"')
     for definition in indexes:

@@ -1,6 +1,9 @@
 -- Row Level Security and privileges of public.chat_messages (declared state).
 
 alter table public.chat_messages enable row level security;
+-- Forced: the owner too is subject to the policies unless it bypasses RLS (postgres on
+-- Supabase does, and so do the SECURITY DEFINER functions it owns): no silent owner exemption.
+alter table public.chat_messages force row level security;
 
 drop policy if exists "chat participants read messages of their threads"
   on public.chat_messages;
@@ -51,3 +54,12 @@ create policy "chat participants send messages as themselves"
 revoke truncate, references, trigger
   on table public.chat_messages
   from anon, authenticated;
+
+-- A client chooses only a message's content: id, created_at and the participant columns are
+-- the server's, so nobody backdates, pins ('infinity') or hides a message (42501 otherwise).
+revoke insert
+  on table public.chat_messages
+  from anon, authenticated;
+grant insert (thread_id, sender_supabase_id, sender_mongo_id, recipient_mongo_id, body)
+  on table public.chat_messages
+  to authenticated;

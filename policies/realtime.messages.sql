@@ -36,6 +36,10 @@ create policy "chat participants track presence on their thread topic"
   to authenticated
   with check (
     extension = 'presence'
+    -- Like Realtime's own presence probes: no event and no payload, so the row is nothing
+    -- Realtime would ever deliver as a message.
+    and event is null
+    and payload is null
     and topic = (select realtime.topic())
     and exists (
       select 1
