@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench clean
+.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench rls-lint clean
 
 install: $(STAMP)
 
@@ -52,6 +52,13 @@ format: install
 ## ratios of the API paths (RLS, RPCs) to baselines measured in the same run
 bench: install
 	$(BIN)/python bench/chat_bench.py
+
+## pgrls (external RLS linter, its own venv under build/) on a database migrated to head
+PGRLS_VENV := build/pgrls-venv
+rls-lint: install
+	test -x $(PGRLS_VENV)/bin/pgrls || ($(PYTHON) -m venv $(PGRLS_VENV) \
+		&& $(PGRLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'pgrls==0.57.1')
+	$(BIN)/python scripts/rls_lint.py $(PGRLS_VENV)/bin/pgrls
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

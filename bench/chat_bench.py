@@ -11,7 +11,7 @@ so the ratio is what RLS costs. Rounds interleave request and baseline; the tabl
 median over rounds of each run's p50 and p95.
 
 Environment: SCALE (default 1: 1,000,000 messages, 20,001 threads; 10: 10,000,000),
-ROUNDS (default 3), TRANSACTIONS per run (default 2000), DATABASE_URL (otherwise an embedded
+ROUNDS (default 5), TRANSACTIONS per run (default 2000), DATABASE_URL (otherwise an embedded
 throwaway cluster). Writes build/bench.json.
 """
 
@@ -355,10 +355,15 @@ def measure(url: str, rows: list[Request], *, rounds: int, transactions: int) ->
     samples: dict[str, list[tuple[float, float, float, float]]] = {r.name: [] for r in rows}
     with tempfile.TemporaryDirectory(prefix="pgpolicy-bench-") as tmp:
         workdir = Path(tmp)
-        for _ in range(rounds):
+        for round_number in range(rounds):
             for row in rows:
-                base = _run(url, row.baseline, transactions, workdir)
-                rls = _run(url, row.under_rls, transactions, workdir)
+                # Alternate which goes first, so a burst of outside load favours neither.
+                if round_number % 2 == 0:
+                    base = _run(url, row.baseline, transactions, workdir)
+                    rls = _run(url, row.under_rls, transactions, workdir)
+                else:
+                    rls = _run(url, row.under_rls, transactions, workdir)
+                    base = _run(url, row.baseline, transactions, workdir)
                 samples[row.name].append(
                     (
                         _percentile(rls, 0.5),
@@ -407,7 +412,7 @@ def _bench(server: Server, shape: Shape, rounds: int, transactions: int) -> list
 
 def main() -> None:
     shape = Shape(int(os.environ.get("SCALE", "1")))
-    rounds = int(os.environ.get("ROUNDS", "3"))
+    rounds = int(os.environ.get("ROUNDS", "5"))
     transactions = int(os.environ.get("TRANSACTIONS", "2000"))
     with provide_server() as server:
         figures = _bench(server, shape, rounds, transactions)

@@ -384,11 +384,13 @@ create policy "chat participants read messages of their threads"
   to authenticated
   -- Row-local: each message carries its thread's participants (filled by a trigger, held equal
   -- to the thread's by a foreign key), so a page costs its rows whatever the caller's thread
-  -- count or the table size; auth.uid() is an InitPlan.
+  -- count or the table size; auth.uid() is one InitPlan (= any: `in` would copy it per side).
   -- coalesce(): an opaque expression, so the planner estimates half the rows pass instead of
   -- deriving "rows this caller may see" from one user's share of the table, which would make
   -- a Bitmap Heap Scan and a Sort look cheaper than walking the history index.
-  using (coalesce((select auth.uid()) in (user_a_supabase_id, user_b_supabase_id), false));
+  using (
+    coalesce((select auth.uid()) = any (array[user_a_supabase_id, user_b_supabase_id]), false)
+  );
 
 -- What supabase-js .from('chat_messages').insert() does: allowed only as yourself, in your
 -- thread, from your Mongo id to the other participant's. It checks the new row: no index needed.
@@ -450,11 +452,13 @@ create policy "chat participants read messages of their threads"
   to authenticated
   -- Row-local: each message carries its thread's participants (filled by a trigger, held equal
   -- to the thread's by a foreign key), so a page costs its rows whatever the caller's thread
-  -- count or the table size; auth.uid() is an InitPlan.
+  -- count or the table size; auth.uid() is one InitPlan (= any: `in` would copy it per side).
   -- coalesce(): an opaque expression, so the planner estimates half the rows pass instead of
   -- deriving "rows this caller may see" from one user's share of the table, which would make
   -- a Bitmap Heap Scan and a Sort look cheaper than walking the history index.
-  using (coalesce((select auth.uid()) in (user_a_supabase_id, user_b_supabase_id), false));
+  using (
+    coalesce((select auth.uid()) = any (array[user_a_supabase_id, user_b_supabase_id]), false)
+  );
 
 -- What supabase-js .from('chat_messages').insert() does: allowed only as yourself, in your
 -- thread, from your Mongo id to the other participant's. It checks the new row: no index needed.
