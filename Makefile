@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench rls-lint clean
+.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench clean readme-matrix rls-lint
 
 install: $(STAMP)
 
@@ -59,6 +59,10 @@ rls-lint: install
 	test -x $(PGRLS_VENV)/bin/pgrls || ($(PYTHON) -m venv $(PGRLS_VENV) \
 		&& $(PGRLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'pgrls==0.57.1')
 	$(BIN)/python scripts/rls_lint.py $(PGRLS_VENV)/bin/pgrls
+
+## README's access table, regenerated from the chat's expected matrix
+readme-matrix: install
+	$(BIN)/pgpolicy matrix-readme --expect tests/chat/access-matrix.toml --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -24,6 +24,7 @@ from pgpolicy.provision import (
     provide_server,
     unique_database_name,
 )
+from pgpolicy.testing.coverage import add_coverage_options, configure_coverage
 from pgpolicy.testing.harness import Database
 from pgpolicy.testing.template import build_template
 
@@ -36,6 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="PostgreSQL server URL to create test databases on (default: $DATABASE_URL, "
         "else an embedded throwaway cluster, else Docker)",
     )
+    add_coverage_options(parser, group)
     parser.addini(
         "pgpolicy_alembic_ini",
         default="alembic.ini",
@@ -45,6 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    configure_coverage(config)
     config.addinivalue_line(
         "markers",
         "commit: the test gets its own database cloned from the template and may commit",
