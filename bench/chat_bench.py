@@ -35,8 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chat_seed import (
     ALICE,
     BOB,
-    HUB,
-    HUB_PARTNER,
     Shape,
     mongo_id,
     seed,
@@ -55,7 +53,7 @@ from pgpolicy.testing.template import build_template
 
 ROOT = Path(__file__).resolve().parents[1]
 DEEP = 100_000
-__all__ = ["Request", "main", "measure", "requests"]
+__all__ = ["Figures", "Request", "main", "measure", "requests", "run_bench"]
 
 
 @dataclass(frozen=True)
@@ -236,13 +234,21 @@ def _cursor(conn: psycopg.Connection[Any], thread: str, depth: int) -> tuple[obj
     return row[0], row[1]
 
 
-def requests(conn: psycopg.Connection[Any]) -> list[Request]:
-    """Every row of the benchmark, for the seeded data behind ``conn``."""
+def _deep(shape: Shape) -> int:
+    return min(DEEP, shape.big_thread_messages // 2)
+
+
+def requests(conn: psycopg.Connection[Any], shape: Shape) -> list[Request]:
+    """Every row of the benchmark, for the data of ``shape`` seeded behind ``conn``."""
     rows: list[Request] = []
-    users = (("user in 1 thread", ALICE, BOB), ("user in 20,000 threads", HUB, HUB_PARTNER))
+    users = (
+        ("user in 1 thread", ALICE, BOB),
+        (f"user in {shape.partners:,} threads", shape.hub, shape.hub_partner),
+    )
+    deep = _deep(shape)
     for who, n, partner in users:
         thread = thread_id(n, partner)
-        for depth_name, depth in (("depth 0", 0), (f"deep ({DEEP:,} back)", DEEP)):
+        for depth_name, depth in (("depth 0", 0), (f"deep ({deep:,} back)", deep)):
             cursor = _cursor(conn, thread, depth) if depth else None
             rows.append(
                 Request(
@@ -396,7 +402,33 @@ def render(figures: list[Figures], shape: Shape) -> str:
     return "\n".join(lines)
 
 
-def _bench(server: Server, shape: Shape, rounds: int, transactions: int) -> list[Figures]:
+def history_explain(conn: psycopg.Connection[Any], n: int, thread: str, depth: int) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of a history page as user ``n``, run twice (the second run
+    is shown: the first also reads the catalog pages its function calls look up)."""
+    created_at, message_id = _cursor(conn, thread, depth) if depth else (None, None)
+    lines: list[str] = []
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "select set_config('role', 'authenticated', true),"
+            " set_config('request.jwt.claims', %s, true)",
+            (json.dumps(_claims(n)),),
+        )
+        for _ in range(2):
+            lines = [
+                row[0]
+                for row in conn.execute(
+                    "explain (analyze, buffers, costs off)"
+                    " select * from public.chat_history(%s, %s, %s, 50)",
+                    (thread, created_at, message_id),
+                )
+            ]
+    return "\n".join(lines)
+
+
+def run_bench(
+    server: Server, shape: Shape, rounds: int, transactions: int
+) -> tuple[list[Figures], dict[str, str]]:
+    """Seed a throwaway database of ``server`` with ``shape``, measure, drop it."""
     name = unique_database_name("pgpolicy_bench")
     build_template(server, name, ROOT / "alembic.ini")
     try:
@@ -404,18 +436,27 @@ def _bench(server: Server, shape: Shape, rounds: int, transactions: int) -> list
             start = time.perf_counter()
             seed(conn, shape)
             print(f"seeded in {time.perf_counter() - start:.1f} s", flush=True)
-            rows = requests(conn)
-        return measure(server.url(name), rows, rounds=rounds, transactions=transactions)
+            rows = requests(conn, shape)
+            hub_thread = thread_id(shape.hub, shape.hub_partner)
+            plans = {
+                f"history page, user in {shape.partners:,} threads, {label}": history_explain(
+                    conn, shape.hub, hub_thread, depth
+                )
+                for label, depth in (("depth 0", 0), (f"{_deep(shape):,} back", _deep(shape)))
+            }
+        return measure(server.url(name), rows, rounds=rounds, transactions=transactions), plans
     finally:
         drop_database(server, name)
 
 
 def main() -> None:
-    shape = Shape(int(os.environ.get("SCALE", "1")))
+    shape = Shape.at_scale(int(os.environ.get("SCALE", "1")))
     rounds = int(os.environ.get("ROUNDS", "5"))
     transactions = int(os.environ.get("TRANSACTIONS", "2000"))
     with provide_server() as server:
-        figures = _bench(server, shape, rounds, transactions)
+        figures, plans = run_bench(server, shape, rounds, transactions)
+    for label, plan in plans.items():
+        print(f"EXPLAIN (ANALYZE, BUFFERS), {label}:\n{plan}\n")
     print(render(figures, shape))
     out = ROOT / "build" / "bench.json"
     out.parent.mkdir(exist_ok=True)
@@ -427,6 +468,7 @@ def main() -> None:
                 "rounds": rounds,
                 "transactions_per_run": transactions,
                 "rows": [{**asdict(f), "ratio": f.ratio} for f in figures],
+                "plans": plans,
             },
             indent=2,
         )

@@ -21,8 +21,6 @@ import psycopg
 __all__ = [
     "ALICE",
     "BOB",
-    "HUB",
-    "HUB_PARTNER",
     "Shape",
     "mongo_id",
     "seed",
@@ -30,9 +28,7 @@ __all__ = [
     "user_id",
 ]
 
-HUB_PARTNERS = 20_000
-ALICE, BOB, HUB = 1, 2, 3 + HUB_PARTNERS // 2
-HUB_PARTNER = HUB + 1
+ALICE, BOB = 1, 2
 
 
 def mongo_id(n: int) -> str:
@@ -51,25 +47,32 @@ def thread_id(a: int, b: int) -> str:
 
 @dataclass(frozen=True)
 class Shape:
-    """How much data one scale means."""
+    """How much data: the hub's thread count and the messages per long and short thread."""
 
-    scale: int
+    partners: int
+    big_thread_messages: int
+    small_thread_messages: int
+
+    @classmethod
+    def at_scale(cls, scale: int) -> Shape:
+        """SCALE=1: 1,019,974 messages in 20,001 threads; SCALE=10: ten times the messages."""
+        return cls(20_000, 250_000 * scale, 26 * scale)
 
     @property
-    def big_thread_messages(self) -> int:
-        return 250_000 * self.scale
+    def hub(self) -> int:
+        return 3 + self.partners // 2
 
     @property
-    def small_thread_messages(self) -> int:
-        return 26 * self.scale
+    def hub_partner(self) -> int:
+        return self.hub + 1
 
     @property
     def total_messages(self) -> int:
-        return 2 * self.big_thread_messages + (HUB_PARTNERS - 1) * self.small_thread_messages
+        return 2 * self.big_thread_messages + (self.partners - 1) * self.small_thread_messages
 
     @property
     def threads(self) -> int:
-        return HUB_PARTNERS + 1
+        return self.partners + 1
 
 
 # SQL expressions of the numbering above, for generate_series-driven inserts.
@@ -149,11 +152,11 @@ def seed(conn: psycopg.Connection[Any], shape: Shape) -> dict[str, float]:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
     params = {
-        "users": 3 + HUB_PARTNERS,
-        "partners": HUB_PARTNERS,
+        "users": 3 + shape.partners,
+        "partners": shape.partners,
         "big": shape.big_thread_messages,
         "small": shape.small_thread_messages,
-        "hub": HUB,
+        "hub": shape.hub,
     }
     step("users", _USERS, params)
     step("threads", _THREADS, params)

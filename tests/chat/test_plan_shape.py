@@ -290,3 +290,14 @@ def test_history_through_the_api_is_an_index_scan_with_the_row_comparison(
     assert ROW_COMPARISON.search(scan["Index Cond"]), scan["Index Cond"]
     assert not [node for node in _nodes(plan) if node["Node Type"] in ("Sort", "Incremental Sort")]
     assert not [node for node in _nodes(plan) if node["Node Type"] == "Seq Scan"]
+
+
+@pytest.mark.parametrize("who", ["alice", "hub"])
+def test_someone_elses_history_reads_no_message(large: Seeded, who: str) -> None:
+    # chat_history_page_limit() answers 0 for a thread the caller may not see: Limit 0 never
+    # starts the scan, however long the other thread is.
+    actor, _thread = _actor(large, who)
+    other_thread = _actor(large, "hub" if who == "alice" else "alice")[1]
+    plan = _explain(large, actor, _HISTORY, (other_thread, None, None), analyze=True)
+    assert plan["Actual Rows"] == 0
+    assert _messages_scan(plan)["Actual Loops"] == 0

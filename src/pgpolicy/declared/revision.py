@@ -16,7 +16,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from pgpolicy.declared.files import load_declared
+from pgpolicy.declared.files import FOLDERS, load_declared
 from pgpolicy.declared.history import embedded_state
 from pgpolicy.declared.objects import inverse_statement, parse_objects, reversible_statements
 
@@ -107,7 +107,12 @@ def render_revision(
         f'    "{c.path}": {c.constant if c.after is not None else repr("")},\n' for c in changes
     )
     upgrade = [f"    op.execute({s!r})" for c in changes for s in c.upgrade_statements()]
-    upgrade += [f"    _execute({c.constant})" for c in changes if c.after is not None]
+    # Within a folder, new files first: a changed function may call a function that is new.
+    applied = sorted(
+        (c for c in changes if c.after is not None),
+        key=lambda c: (FOLDERS.index(c.path.split("/", 1)[0]), c.before is not None),
+    )
+    upgrade += [f"    _execute({c.constant})" for c in applied]
     downgrade: list[str] = []
     for change in reversed(changes):
         downgrade += [f"    op.execute({s!r})" for s in change.downgrade_statements()]
