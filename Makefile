@@ -64,5 +64,13 @@ rls-lint: install
 readme-matrix: install
 	$(BIN)/pgpolicy matrix-readme --expect tests/chat/access-matrix.toml --readme README.md
 
+## every example's proofs, each from its own folder: its alembic.ini, its pytest rootdir
+.PHONY: examples
+examples: install
+	@set -e; for example in examples/*/; do \
+	  echo "== $$example"; \
+	  (cd "$$example" && "$(CURDIR)/$(BIN)/pytest" -q); \
+	done
+
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -23,6 +23,7 @@ from pgpolicy.postgrest.identity import (
     as_user,
 )
 from pgpolicy.postgrest.request import Params, Query, Request
+from pgpolicy.realtime.changes import ChangeEvent, ChangeFeed, EventFilter, Subscription
 from pgpolicy.realtime.channels import (
     Broadcast,
     ChannelAccess,
@@ -48,6 +49,7 @@ class Database:
     url: str
     committing: bool = False
     _extra: list[psycopg.Connection[Any]] = field(default_factory=list)
+    _feed: ChangeFeed | None = field(default=None, repr=False)
 
     # privileged access -------------------------------------------------------------
     def execute(self, query: Query, params: Params = None) -> list[Any]:
@@ -161,6 +163,49 @@ class Database:
     def broadcasts(self, topic: str, *, private: bool = True) -> list[Broadcast]:
         """What a subscriber of ``topic`` would have received so far."""
         return delivered_broadcasts(self.conn, topic, private=private)
+
+    # postgres changes ---------------------------------------------------------------
+    def subscribe(
+        self,
+        table: str,
+        *,
+        as_: Actor | Identity,
+        event: EventFilter = "*",
+        filter: str | None = None,
+    ) -> Subscription:
+        """A ``postgres_changes`` subscription of ``as_`` to ``table`` from now on.
+
+        ``event`` is ``*``, INSERT, UPDATE or DELETE; ``filter`` is Realtime's
+        ``column=op.value`` (eq, neq, lt, lte, gt, gte, in). The subscriber's claims are
+        taken now and kept, as Realtime caches them until the token is refreshed.
+        """
+        identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
+        return self._changes_feed().subscribe(table, identity, event=event, filter=filter)
+
+    def refresh_token(self, subscription: Subscription, as_: Actor | Identity) -> Subscription:
+        """The subscription after its socket sent a fresh access token for ``as_``."""
+        identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
+        refreshed = subscription.refreshed(identity)
+        self._changes_feed().replace(subscription, refreshed)
+        return refreshed
+
+    def changes(self, *subscriptions: Subscription) -> list[ChangeEvent]:
+        """Poll as Realtime does, then return every event these subscriptions received so far.
+
+        Without arguments: the events of every subscription, one subscription after another.
+        Realtime checks RLS when it polls, against the data as it is then: poll after each
+        step whose delivery a test proves (an INSERT polled after its row was deleted is not
+        delivered, as with a Realtime that lags).
+        """
+        feed = self._changes_feed()
+        feed.poll()
+        chosen = subscriptions or tuple(feed.subscriptions)
+        return [event for subscription in chosen for event in subscription.received]
+
+    def _changes_feed(self) -> ChangeFeed:
+        if self._feed is None:
+            self._feed = ChangeFeed(self.conn)
+        return self._feed
 
     # snapshots ----------------------------------------------------------------------
     def snapshot(self, table: str) -> list[tuple[Any, ...]]:
