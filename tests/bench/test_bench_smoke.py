@@ -2,7 +2,8 @@
 
 No timing is asserted (speed targets live in `make bench` itself): pgbench aborts a run on
 the first failed statement, so a request the schema no longer allows, or a broken baseline,
-fails here. The busy user's history page is the index scan the benchmark assumes.
+fails here. Plan shapes are tests/chat/test_plan_shape.py's business (on data large enough
+for the planner to prefer the index).
 """
 
 from __future__ import annotations
@@ -32,5 +33,4 @@ def test_every_benchmark_transaction_runs(pg_server: Server) -> None:
     assert all(f.p50_ms > 0 and f.baseline_p50_ms > 0 for f in figures)
     assert len(plans) == 2
     for plan in plans.values():
-        assert "Index Scan using chat_messages_thread_history_idx" in plan, plan
-        assert "Sort" not in plan, plan
+        assert "rows=50 loops=1" in plan.splitlines()[0], plan
