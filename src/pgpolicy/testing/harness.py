@@ -92,9 +92,10 @@ class Database:
             label=label,
         )
         self.conn.execute(
-            "insert into auth.users (id, aud, role, email, raw_app_meta_data,"
-            " raw_user_meta_data, is_anonymous)"
-            " values (%s, 'authenticated', 'authenticated', %s, %s, %s, %s)",
+            "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data,"
+            " raw_user_meta_data, is_anonymous, created_at, updated_at)"
+            " values ('00000000-0000-0000-0000-000000000000', %s, 'authenticated',"
+            " 'authenticated', %s, %s, %s, %s, now(), now())",
             (
                 actor.id,
                 actor.email,
