@@ -58,7 +58,8 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     if supabase:
         compat = "Supabase database (compat layer not needed, nothing installed)"
     else:
-        install_compat(url)
+        # As the cluster's bootstrap superuser (supabase_admin), with Supabase's ownership.
+        install_compat(server.admin().url(dbname))
         compat = "installed (roles, auth, realtime, today's realtime.messages partitions)"
     upgrade(ini, url, args.revision)
     heads = scripts.get_heads()
@@ -67,6 +68,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     print(f"database:   {where}")
     print(f"compat:     {compat}")
     print(f"revision:   {', '.join(current) or 'base'} ({state})")
+    print(f"migrated as: {server.user}")
     print(f"url:        {url}")
     print(f"connect:    {server.psql_command(dbname)}")
     if not args.url:

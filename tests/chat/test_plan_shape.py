@@ -18,8 +18,10 @@ import psycopg
 import pytest
 
 from pgpolicy.postgrest.claims import Actor
-from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
+from pgpolicy.provision import Server, temporary_database
 from pgpolicy.testing.harness import Database
+from pgpolicy.testing.plugin import skip_if_in_place
+from pgpolicy.testing.target import AuthAdmin, Target
 from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, THREAD_ID, insert_thread
 
 MESSAGES = 100_000
@@ -33,16 +35,22 @@ Plan = dict[str, Any]
 class Seeded:
     db: Database
     alice: Actor
+    # auto_explain's settings need a superuser: the server's admin role, when the toolkit
+    # has one (the embedded cluster), reads the plans; the request itself is the same.
+    admin_url: str | None = None
 
 
 @pytest.fixture(scope="module")
-def seeded(pg_server: Server, pg_template: str) -> Iterator[Seeded]:
+def seeded(
+    pg_server: Server, pg_target: Target, pg_auth_admin: AuthAdmin, pg_template: str
+) -> Iterator[Seeded]:
     """A committed clone of the template holding one thread of 100,000 messages, analyzed."""
-    name = unique_database_name("pgpolicy_plan")
-    create_database(pg_server, name, template=pg_template)
-    conn = psycopg.connect(pg_server.url(name), autocommit=True)
-    try:
-        db = Database(conn=conn, url=pg_server.url(name), committing=True)
+    skip_if_in_place(pg_target)
+    with (
+        temporary_database(pg_server, "pgpolicy_plan", template=pg_template) as name,
+        psycopg.connect(pg_server.url(name), autocommit=True) as conn,
+    ):
+        db = Database(conn=conn, url=pg_server.url(name), committing=True, auth_admin=pg_auth_admin)
         alice = db.create_user("alice", app_metadata={"mongoUserId": ALICE_MONGO})
         bob = db.create_user("bob", app_metadata={"mongoUserId": BOB_MONGO})
         insert_thread(db, alice, ALICE_MONGO, bob, BOB_MONGO)
@@ -58,10 +66,11 @@ def seeded(pg_server: Server, pg_template: str) -> Iterator[Seeded]:
         )
         db.execute("alter table public.chat_messages enable trigger user")
         db.execute("analyze")
-        yield Seeded(db, alice)
-    finally:
-        conn.close()
-        drop_database(pg_server, name)
+        try:
+            admin_url = pg_server.admin().url(name) if pg_server.admin_user else None
+            yield Seeded(db, alice, admin_url)
+        finally:
+            db.close()
 
 
 def _explain(seeded: Seeded, query: str, params: tuple[Any, ...]) -> Plan:
@@ -165,7 +174,13 @@ def _nested_plans(seeded: Seeded, **args: Any) -> list[Plan]:
     PostgREST passes each argument as a subquery of its JSON body, so the function is not
     inlined into the outer query: auto_explain (nested statements) shows its inner plan.
     """
-    conn = seeded.db.conn
+    if seeded.admin_url is None:
+        return _logged_plans(seeded, seeded.db.conn, args)
+    with psycopg.connect(seeded.admin_url, autocommit=True) as admin:
+        return _logged_plans(seeded, admin, args)
+
+
+def _logged_plans(seeded: Seeded, conn: psycopg.Connection[Any], args: Any) -> list[Plan]:
     try:
         conn.execute("load 'auto_explain'")
     except psycopg.errors.InsufficientPrivilege:
@@ -178,7 +193,7 @@ def _nested_plans(seeded: Seeded, **args: Any) -> list[Plan]:
     ):
         conn.execute("select set_config(%s, %s, false)", (setting, value))
     try:
-        result = seeded.db.as_user(seeded.alice).rpc("chat_history", **args)
+        result = seeded.db.as_user(seeded.alice, conn=conn).rpc("chat_history", **args)
     finally:
         conn.execute("reset client_min_messages")
         conn.execute("select set_config('auto_explain.log_min_duration', '-1', false)")

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
+from pgpolicy.provision import Server, temporary_database
 from pgpolicy.supabase import SupabaseDetected, install_compat, missing_prerequisites
+from pgpolicy.testing.target import Target
 
 _CATALOG = """
 select 'fn' as kind, p.oid::regprocedure::text as name,
@@ -31,11 +32,12 @@ order by 1, 2
 
 
 @pytest.fixture
-def empty_database(pg_server: Server) -> Iterator[str]:
-    name = unique_database_name("pgpolicy_compat")
-    create_database(pg_server, name)
-    yield pg_server.url(name)
-    drop_database(pg_server, name)
+def empty_database(pg_server: Server, pg_target: Target) -> Iterator[str]:
+    """A new empty database, reached as the role that installs the compat layer."""
+    if pg_target.kind == "supabase":
+        pytest.skip("the compat layer is never installed on a real Supabase database")
+    with temporary_database(pg_server, "pgpolicy_compat") as name:
+        yield pg_server.admin().url(name)
 
 
 def _catalog(url: str) -> list[tuple[object, ...]]:

@@ -9,6 +9,7 @@ from pgpolicy.provision.databases import (
     create_database,
     drop_database,
     ensure_database,
+    temporary_database,
     unique_database_name,
 )
 from pgpolicy.provision.devcluster import dev_cluster_status, start_dev_cluster, stop_dev_cluster
@@ -28,5 +29,6 @@ __all__ = [
     "server_from_url",
     "start_dev_cluster",
     "stop_dev_cluster",
+    "temporary_database",
     "unique_database_name",
 ]

@@ -13,10 +13,9 @@ from pathlib import Path
 
 from pgpolicy.provision.binaries import find_pg_bindir, pg_bindir_for_major
 from pgpolicy.provision.cluster import (
-    HOST,
-    SUPERUSER,
     ClusterExecutor,
     ClusterLayout,
+    cluster_server,
     free_port,
     start_cluster,
     stop_cluster,
@@ -71,14 +70,7 @@ def dev_cluster_status(datadir: Path) -> Server | None:
     port = layout.running_port()
     if port is None:
         return None
-    return Server(
-        host=HOST,
-        port=port,
-        user=SUPERUSER,
-        password=None,
-        maintenance_db="postgres",
-        source="embedded",
-    )
+    return cluster_server(port, source="embedded")
 
 
 @contextmanager

@@ -1,0 +1,67 @@
+"""Shaping a fresh local cluster's roles like a Supabase project's.
+
+initdb made ``supabase_admin`` the bootstrap superuser; this adds Supabase's roles (the
+compat layer's role file: roles are cluster-wide) and ``postgres`` as Supabase has it: a
+LOGIN non-superuser with BYPASSRLS, CREATEDB, CREATEROLE, REPLICATION, member of the API
+roles and of pg_read_all_data, pg_monitor, pg_signal_backend (SUPABASE-FACTS.md).
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from pgpolicy.supabase.install import compat_sql_files
+
+__all__ = ["BOOTSTRAP_MARKER", "BootstrapError", "shape_cluster_like_supabase"]
+
+# Marks the cluster's supabase_admin as ours, so detection does not take it for Supabase's.
+BOOTSTRAP_MARKER = "pgpolicy compat: bootstrap superuser of a Supabase-shaped cluster"
+
+_BOOTSTRAP_SQL = """
+comment on role supabase_admin is '{marker}';
+alter role supabase_admin set search_path to "$user", public, auth, extensions;
+do $$
+begin
+  if not exists (select from pg_catalog.pg_roles where rolname = 'postgres') then
+    create role postgres;
+  end if;
+end
+$$;
+comment on role postgres is 'pgpolicy compat: working role of a Supabase-shaped cluster';
+alter role postgres login nosuperuser inherit createdb createrole replication bypassrls;
+grant anon, authenticated, service_role to postgres;
+grant pg_read_all_data, pg_monitor, pg_signal_backend to postgres;
+alter role postgres set search_path to "$user", public, extensions;
+-- On Supabase, postgres creates its tables in the public schema of the postgres database.
+grant usage, create on schema public to postgres;
+"""
+
+
+class BootstrapError(RuntimeError):
+    """The cluster cannot be shaped like Supabase; the message says why and what to do."""
+
+
+def shape_cluster_like_supabase(admin_url: str) -> None:
+    """Create Supabase's roles and ``postgres`` on a cluster whose superuser is supabase_admin.
+
+    Idempotent (a restarted development cluster runs it again and nothing changes).
+    """
+    try:
+        conn = psycopg.connect(admin_url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise BootstrapError(
+            "cannot log in as the cluster's bootstrap superuser supabase_admin: a cluster made "
+            "before the embedded cluster was shaped like Supabase has `postgres` as its "
+            "superuser instead; stop it and move its data directory away to get a fresh one "
+            f"({exc})"
+        ) from exc
+    with conn:
+        superuser = conn.execute(
+            "select rolsuper from pg_catalog.pg_roles where rolname = current_user"
+        ).fetchone()
+        if superuser is None or not superuser[0]:
+            raise BootstrapError("supabase_admin is not a superuser on this cluster")
+        roles_sql = dict(compat_sql_files())["010_roles.sql"]
+        with conn.transaction():
+            conn.execute(roles_sql.encode())
+            conn.execute(_BOOTSTRAP_SQL.replace("{marker}", BOOTSTRAP_MARKER).encode())
