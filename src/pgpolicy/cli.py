@@ -30,6 +30,7 @@ from pgpolicy.supabase import (
     missing_prerequisites,
     supabase_markers,
 )
+from pgpolicy.supabase.standin import install_sealed_stand_in
 
 DEV_DATABASE = "pgpolicy_dev"
 DEFAULT_DATADIR = Path(".pgdata")
@@ -118,6 +119,18 @@ def cmd_compat_check(args: argparse.Namespace) -> None:
     print("missing:    " + (", ".join(missing) if missing else "nothing"))
     if missing:
         raise SystemExit(1)
+
+
+def cmd_supabase_like_start(args: argparse.Namespace) -> None:
+    """A Supabase-shaped cluster whose postgres database is detected as real Supabase."""
+    server = start_dev_cluster(Path(args.datadir).resolve())
+    install_sealed_stand_in(server.admin().url("postgres"))
+    print(server.url("postgres"))
+
+
+def cmd_supabase_like_stop(args: argparse.Namespace) -> None:
+    was_running = stop_dev_cluster(Path(args.datadir).resolve())
+    print("stopped" if was_running else "not running")
 
 
 def _scripts(alembic_ini: str) -> ScriptDirectory:
@@ -215,6 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     partitions.add_argument("--url", required=True)
     partitions.add_argument("--days-ahead", type=int, default=3)
     partitions.set_defaults(handler=cmd_compat_partitions)
+    like = commands.add_parser(
+        "supabase-like",
+        help="a local database detected as real Supabase (prints its URL), for the "
+        "real-Supabase test path",
+    ).add_subparsers(dest="action", required=True)
+    for action, handler in (("start", cmd_supabase_like_start), ("stop", cmd_supabase_like_stop)):
+        sub = like.add_parser(action)
+        sub.add_argument("--datadir", default=".pgdata-supabase-like")
+        sub.set_defaults(handler=handler)
+
     check = compat.add_parser("check", help="is this Supabase; what is missing")
     check.add_argument("--url", required=True)
     check.set_defaults(handler=cmd_compat_check)

@@ -159,6 +159,7 @@ def pg_template(
     """
     if pg_target.in_place:
         url = pg_server.url()
+        had_version_table = _has_version_table(url)
         before = current_revisions(url)
         if pg_alembic_ini is not None:
             upgrade(pg_alembic_ini, url, "head")
@@ -167,10 +168,19 @@ def pg_template(
         finally:
             if pg_alembic_ini is not None and current_revisions(url) != before:
                 downgrade(pg_alembic_ini, url, before[0] if before else "base")
+            if not had_version_table:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute("drop table if exists public.alembic_version")
         return
     base: str = request.getfixturevalue("pg_base_template")
     with migrated_template(pg_server, pg_alembic_ini, base=base) as name:
         yield name
+
+
+def _has_version_table(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("select to_regclass('public.alembic_version') is not null").fetchone()
+    return bool(row and row[0])
 
 
 def _databases(server: Server, target: Target, template: str) -> Iterator[MakeDatabase]:
