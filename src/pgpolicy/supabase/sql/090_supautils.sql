@@ -16,6 +16,9 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  lent regclass;
+  owner_role text;
 begin
   -- Only the non-superuser postgres of a Supabase-shaped cluster needs (and gets) a loan.
   if session_user <> 'postgres'
@@ -24,20 +27,22 @@ begin
     return;
   end if;
   if tg_tag in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY') then
-    if tg_event = 'ddl_command_start' then
-      alter table realtime.messages owner to postgres;
-    else
-      alter table realtime.messages owner to supabase_realtime_admin;
-    end if;
-  elsif tg_tag = 'DROP TRIGGER' then
-    if tg_event = 'ddl_command_start' then
-      alter table auth.users owner to postgres;
-    else
-      alter table auth.users owner to supabase_auth_admin;
-      -- Handing the table back moves postgres's own privileges to the owner: restore them.
-      grant all on table auth.users to postgres;
-      grant select on table auth.users to postgres with grant option;
-    end if;
+    lent := 'realtime.messages'::regclass;
+    owner_role := 'supabase_realtime_admin';
+  else
+    lent := 'auth.users'::regclass;
+    owner_role := 'supabase_auth_admin';
+  end if;
+  if tg_event = 'ddl_command_start' then
+    -- Changing owners rewrites the privileges too: keep them to put back exactly.
+    perform pg_catalog.set_config('pgpolicy_compat.lent_acl',
+      (select c.relacl::text from pg_catalog.pg_class c where c.oid = lent), true);
+    execute format('alter table %s owner to postgres', lent);
+  else
+    execute format('alter table %s owner to %I', lent, owner_role);
+    update pg_catalog.pg_class c
+      set relacl = nullif(pg_catalog.current_setting('pgpolicy_compat.lent_acl'), '')::aclitem[]
+      where c.oid = lent;
   end if;
 end;
 $$;
