@@ -124,8 +124,12 @@ def cmd_compat_check(args: argparse.Namespace) -> None:
 def cmd_supabase_like_start(args: argparse.Namespace) -> None:
     """A Supabase-shaped cluster whose postgres database is detected as real Supabase."""
     server = start_dev_cluster(Path(args.datadir).resolve())
-    install_sealed_stand_in(server.admin().url("postgres"))
-    print(server.url("postgres"))
+    # A database of postgres's own can be cloned; the cluster's postgres database (owned by
+    # supabase_admin) cannot, so the harness runs its tests in place there.
+    if args.dbname != server.maintenance_db:
+        ensure_database(server, args.dbname)
+    install_sealed_stand_in(server.admin().url(args.dbname))
+    print(server.url(args.dbname))
 
 
 def cmd_supabase_like_stop(args: argparse.Namespace) -> None:
@@ -236,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     for action, handler in (("start", cmd_supabase_like_start), ("stop", cmd_supabase_like_stop)):
         sub = like.add_parser(action)
         sub.add_argument("--datadir", default=".pgdata-supabase-like")
+        if action == "start":
+            sub.add_argument(
+                "--dbname",
+                default="postgres",
+                help="database to make Supabase-like (default postgres: tests run in place; "
+                "another name is created owned by postgres, so the harness can clone it)",
+            )
         sub.set_defaults(handler=handler)
 
     check = compat.add_parser("check", help="is this Supabase; what is missing")

@@ -2,8 +2,9 @@
 
 The compat layer, installed the Supabase way (by supabase_admin, into the ``postgres``
 database of a Supabase-shaped cluster), then sealed so that it looks as Supabase's own
-services leave a database: no pgpolicy markers on supabase_admin or the auth and realtime
-schemas, and the bookkeeping tables the Auth and Realtime servers create. Detection then
+services leave a database: no pgpolicy markers on the auth and realtime schemas, and the
+bookkeeping tables the Auth and Realtime servers create. (The cluster's supabase_admin keeps
+its marker, so other databases of the cluster can still be given the layer.) Detection then
 answers "real Supabase", and the harness treats it exactly as it treats `supabase start`.
 """
 
@@ -19,7 +20,6 @@ from pgpolicy.supabase.install import install_compat
 __all__ = ["install_sealed_stand_in"]
 
 _SEAL = """
-comment on role supabase_admin is null;
 comment on schema auth is null;
 comment on schema realtime is null;
 create table if not exists auth.schema_migrations (version varchar(255) primary key);

@@ -84,6 +84,16 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "pgpolicy database: " + target.describe(server_from_url(url))
 
 
+_MODE_KEY = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Repeat the mode at the end, where it shows even with -q (which hides the header)."""
+    mode = config.stash.get(_MODE_KEY, None)
+    if mode is not None:
+        terminalreporter.write_line(f"pgpolicy database: {mode}")
+
+
 @dataclass
 class _SharedDatabase:
     """The database rolled-back tests share, with its one long-lived connection."""
@@ -101,9 +111,11 @@ def pg_server(request: pytest.FixtureRequest) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def pg_target(pg_server: Server) -> Target:
+def pg_target(request: pytest.FixtureRequest, pg_server: Server) -> Target:
     """What kind of server this is, and whether tests run in place."""
-    return resolve_target(pg_server)
+    target = resolve_target(pg_server)
+    request.config.stash[_MODE_KEY] = target.describe(pg_server)
+    return target
 
 
 @pytest.fixture(scope="session")
