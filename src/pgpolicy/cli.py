@@ -99,10 +99,12 @@ def cmd_db_status(args: argparse.Namespace) -> None:
 
 def cmd_compat_install(args: argparse.Namespace) -> None:
     try:
-        install_compat(args.url)
+        differences = install_compat(args.url)
     except SupabaseDetected as error:
         raise CommandFailed(f"refused: {error}") from error
     print("compat layer installed (idempotent: running it again changes nothing)")
+    for difference in differences:
+        print(f"left as it is (differs from Supabase): {difference}")
 
 
 def cmd_compat_partitions(args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from pgpolicy.provision import Server, temporary_database
 from pgpolicy.supabase import SupabaseDetected, install_compat, missing_prerequisites
+from pgpolicy.supabase.install import compat_sql_files, server_differences
 from pgpolicy.testing.target import Target
 
 _CATALOG = """
@@ -96,3 +97,20 @@ def test_missing_prerequisites_are_named_on_plain_postgres(empty_database: str) 
         missing = missing_prerequisites(conn)
     assert "table auth.users" in missing
     assert "table realtime.messages" in missing
+
+
+def test_a_role_the_layer_did_not_create_is_left_as_it_is_and_reported(
+    pg_server: Server, pg_target: Target
+) -> None:
+    if pg_target.kind != "embedded":
+        pytest.skip("needs the embedded cluster's superuser to fake a pre-existing role")
+    with psycopg.connect(pg_server.admin().url()) as conn:  # one transaction, rolled back
+        # As if dashboard_user had existed before the layer, in a shape of its own.
+        conn.execute("comment on role dashboard_user is null")
+        conn.execute("alter role dashboard_user nocreatedb")
+        conn.execute(dict(compat_sql_files())["010_roles.sql"].encode())
+        assert conn.execute(
+            "select rolcreatedb from pg_roles where rolname = 'dashboard_user'"
+        ).fetchone() == (False,)
+        assert "dashboard_user is NOCREATEDB" in server_differences(conn)
+        conn.rollback()

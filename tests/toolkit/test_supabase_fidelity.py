@@ -52,6 +52,14 @@ def test_a_second_sign_up_with_the_same_email_is_refused(db: Database) -> None:
         db.create_user("alice again", email="same@example.test")
 
 
+def test_a_second_sign_up_with_the_same_phone_is_refused(db: Database) -> None:
+    alice = db.create_user("alice")
+    bob = db.create_user("bob")
+    db.execute("update auth.users set phone = '15550001' where id = %s", (alice.id,))
+    with pytest.raises(errors.UniqueViolation, match="users_phone_key"), db.conn.transaction():
+        db.execute("update auth.users set phone = '15550001' where id = %s", (bob.id,))
+
+
 def test_auth_users_has_rls_enabled_not_forced_and_no_api_grants(db: Database) -> None:
     row = db.execute(
         "select relrowsecurity, relforcerowsecurity,"
@@ -153,6 +161,16 @@ def test_a_message_cannot_carry_json_and_bytes_at_once(db: Database) -> None:
     )
     assert_raised(result, "23514")
     assert "messages_payload_exclusive" in (result.message or "")
+
+
+def test_recent_private_broadcasts_are_indexed_as_realtime_reads_them(db: Database) -> None:
+    definition = db.scalar(
+        "select pg_get_indexdef(indexrelid) from pg_index"
+        " where indrelid = 'realtime.messages'::regclass and not indisprimary"
+    )
+    assert definition is not None
+    assert "(inserted_at DESC, topic)" in definition
+    assert "WHERE ((extension = 'broadcast'::text) AND (private IS TRUE))" in definition
 
 
 def test_send_stores_a_null_payload_as_null(db: Database) -> None:

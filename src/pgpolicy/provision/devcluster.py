@@ -22,6 +22,7 @@ from pgpolicy.provision.cluster import (
 )
 from pgpolicy.provision.runas import ensure_traversable, pg_ctl_executable, server_os_user
 from pgpolicy.provision.server import ProvisionError, Server
+from pgpolicy.supabase.bootstrap import BootstrapError, shape_cluster_like_supabase
 
 __all__ = ["dev_cluster_status", "start_dev_cluster", "stop_dev_cluster"]
 
@@ -34,6 +35,11 @@ def start_dev_cluster(datadir: Path) -> Server:
     layout = ClusterLayout(datadir.resolve())
     running = dev_cluster_status(datadir)
     if running is not None:
+        # Idempotent, and it names the problem when the cluster predates the Supabase shape.
+        try:
+            shape_cluster_like_supabase(running.admin().url())
+        except BootstrapError as exc:
+            raise ProvisionError(f"{exc} (development cluster in {layout.root})") from exc
         return running
     user = server_os_user()
     layout.root.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,8 @@ alter role postgres login nosuperuser inherit createdb createrole replication by
 grant anon, authenticated, service_role to postgres;
 grant pg_read_all_data, pg_monitor, pg_signal_backend to postgres;
 alter role postgres set search_path to "$user", public, extensions;
--- On Supabase, postgres creates its tables in the public schema of the postgres database.
+-- On Supabase, postgres creates schemas in the postgres database and its tables in public.
+grant all on database postgres to postgres;
 grant usage, create on schema public to postgres;
 """
 
