@@ -20,13 +20,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from pgpolicy.migrate.runner import current_revisions, downgrade, upgrade
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.provision import Server, provide_server, server_from_url, temporary_database
 from pgpolicy.supabase import install_compat
 from pgpolicy.testing.harness import Database
 from pgpolicy.testing.target import AuthAdmin, Target, resolve_auth_admin, resolve_target
-from pgpolicy.testing.template import migrated_template
+from pgpolicy.testing.template import migrated_in_place, migrated_template
 
 _AUTH_ADMIN_ENV = "PGPOLICY_AUTH_ADMIN_URL"
 _IN_PLACE_COMMIT = (
@@ -170,29 +169,12 @@ def pg_template(
     was at (or base) at the end.
     """
     if pg_target.in_place:
-        url = pg_server.url()
-        had_version_table = _has_version_table(url)
-        before = current_revisions(url)
-        if pg_alembic_ini is not None:
-            upgrade(pg_alembic_ini, url, "head")
-        try:
-            yield pg_server.maintenance_db
-        finally:
-            if pg_alembic_ini is not None and current_revisions(url) != before:
-                downgrade(pg_alembic_ini, url, before[0] if before else "base")
-            if not had_version_table:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute("drop table if exists public.alembic_version")
+        with migrated_in_place(pg_server, pg_alembic_ini) as name:
+            yield name
         return
     base: str = request.getfixturevalue("pg_base_template")
     with migrated_template(pg_server, pg_alembic_ini, base=base) as name:
         yield name
-
-
-def _has_version_table(url: str) -> bool:
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("select to_regclass('public.alembic_version') is not null").fetchone()
-    return bool(row and row[0])
 
 
 def _databases(server: Server, target: Target, template: str) -> Iterator[MakeDatabase]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from pgpolicy.migrate.runner import upgrade
+import psycopg
+
+from pgpolicy.migrate.runner import current_revisions, downgrade, upgrade
 from pgpolicy.provision import Server, create_database, drop_database, temporary_database
 from pgpolicy.supabase import install_compat
 
-__all__ = ["build_template", "migrated_template"]
+__all__ = ["build_template", "migrated_in_place", "migrated_template"]
 
 
 @contextmanager
@@ -34,11 +36,37 @@ def build_template(server: Server, name: str, alembic_ini: Path | None) -> None:
 
     The database is left to the caller; on failure it is dropped again.
     """
-    create_database(server, name)
-    try:
+    with ExitStack() as undo:
+        create_database(server, name)
+        undo.callback(drop_database, server, name)
         install_compat(server.admin().url(name))
         if alembic_ini is not None:
             upgrade(alembic_ini, server.url(name), "head")
-    except BaseException:
-        drop_database(server, name)
-        raise
+        undo.pop_all()  # built: from here on the caller owns it
+
+
+@contextmanager
+def migrated_in_place(server: Server, alembic_ini: Path | None) -> Iterator[str]:
+    """The server's own database (a real Supabase one that cannot be cloned) at head for the
+    length of the block, then back at the revision it was at, or at base with Alembic's
+    version table removed when it had none: the migrations leave nothing behind, even when
+    one of them fails half-way."""
+    url = server.url()
+    had_version_table = _has_version_table(url)
+    before = current_revisions(url)
+    try:
+        if alembic_ini is not None:
+            upgrade(alembic_ini, url, "head")
+        yield server.maintenance_db
+    finally:
+        if alembic_ini is not None and current_revisions(url) != before:
+            downgrade(alembic_ini, url, before[0] if before else "base")
+        if not had_version_table:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("drop table if exists public.alembic_version")
+
+
+def _has_version_table(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("select to_regclass('public.alembic_version') is not null").fetchone()
+    return bool(row and row[0])
