@@ -198,6 +198,9 @@ def test_send_refuses_a_non_object_payload_with_a_warning_and_no_row(
 
 
 def test_postgres_may_create_alter_and_drop_policies_on_realtime_messages(db: Database) -> None:
+    acl_before = db.scalar(
+        "select relacl::text from pg_class where oid = 'realtime.messages'::regclass"
+    )
     db.execute(
         "create policy toolkit_probe on realtime.messages for select to authenticated using (false)"
     )
@@ -210,10 +213,17 @@ def test_postgres_may_create_alter_and_drop_policies_on_realtime_messages(db: Da
         == 1
     )
     db.execute("drop policy toolkit_probe on realtime.messages")
-    owner = db.scalar(
-        "select pg_get_userbyid(relowner) from pg_class where oid = 'realtime.messages'::regclass"
+    # Supabase's table, its partitions and their privileges are exactly as they were.
+    owners = db.execute(
+        "select distinct pg_get_userbyid(c.relowner) as owner from pg_class c"
+        " where c.oid = 'realtime.messages'::regclass or c.oid in"
+        " (select inhrelid from pg_inherits where inhparent = 'realtime.messages'::regclass)"
     )
-    assert owner == "supabase_realtime_admin"
+    assert owners == [{"owner": "supabase_realtime_admin"}]
+    assert (
+        db.scalar("select relacl::text from pg_class where oid = 'realtime.messages'::regclass")
+        == acl_before
+    )
 
 
 def test_postgres_may_not_alter_realtime_messages(db: Database) -> None:

@@ -1,6 +1,8 @@
 """Where the database comes from: an explicit URL, an embedded cluster, or a container.
 
-See DESIGN.md, "Where the database comes from". Everything here is generic PostgreSQL.
+See DESIGN.md, "Where the database comes from". A cluster started here is shaped like
+Supabase (supabase/bootstrap.py): bootstrap superuser ``supabase_admin``, working role
+``postgres``; ``Server`` carries both.
 """
 
 from pgpolicy.provision.binaries import find_pg_bindir

@@ -83,7 +83,13 @@ SUPABASE_ROLES: tuple[RoleShape, ...] = (
     ),
     RoleShape(
         "supabase_realtime_admin",
-        {"rolcanlogin": True, "rolcreaterole": True, "rolreplication": True, "rolsuper": False},
+        {
+            "rolcanlogin": True,
+            "rolinherit": True,
+            "rolcreaterole": True,
+            "rolreplication": True,
+            "rolsuper": False,
+        },
         _API,
         frozenset({"search_path=public, extensions, realtime"}),
     ),

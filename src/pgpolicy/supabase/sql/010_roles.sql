@@ -23,7 +23,7 @@ begin
       ('supabase_auth_admin', 'login noinherit nocreaterole nobypassrls',
         array['search_path=auth', 'idle_in_transaction_session_timeout=60000'],
         array[]::text[]),
-      ('supabase_realtime_admin', 'login noinherit createrole replication',
+      ('supabase_realtime_admin', 'login inherit createrole replication',
         array['search_path=public, extensions, realtime'],
         array['anon', 'authenticated', 'service_role']),
       ('dashboard_user', 'nologin createdb createrole replication', array[]::text[],
