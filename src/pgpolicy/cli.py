@@ -69,7 +69,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     print(f"database:   {where}")
     print(f"compat:     {compat}")
     print(f"revision:   {', '.join(current) or 'base'} ({state})")
-    print(f"migrated as: {server.user}")
+    print(f"role:       migrations ran as {server.user}")
     print(f"url:        {url}")
     print(f"connect:    {server.psql_command(dbname)}")
     if not args.url:
