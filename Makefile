@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench clean
+.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench clean readme-matrix
 
 install: $(STAMP)
 
@@ -52,6 +52,18 @@ format: install
 ## ratios of the API paths (RLS, RPCs) to baselines measured in the same run
 bench: install
 	$(BIN)/python bench/chat_bench.py
+
+## README's access table, regenerated from the chat's expected matrix
+readme-matrix: install
+	$(BIN)/pgpolicy matrix-readme --expect tests/chat/access-matrix.toml --readme README.md
+
+## every example's proofs, each from its own folder: its alembic.ini, its pytest rootdir
+.PHONY: examples
+examples: install
+	@set -e; for example in examples/*/; do \
+	  echo "== $$example"; \
+	  (cd "$$example" && "$(CURDIR)/$(BIN)/pytest" -q); \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

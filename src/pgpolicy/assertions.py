@@ -6,6 +6,7 @@ from pgpolicy.testing.assertions import (
     assert_filtered,
     assert_raised,
     assert_rows,
+    assert_rows_unordered,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "assert_filtered",
     "assert_raised",
     "assert_rows",
+    "assert_rows_unordered",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -22,6 +23,7 @@ from pgpolicy.provision import (
     server_from_url,
     start_dev_cluster,
     stop_dev_cluster,
+    with_shaped_cluster_admin,
 )
 from pgpolicy.supabase import (
     SupabaseDetected,
@@ -45,7 +47,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     ini = Path(args.alembic_ini)
     scripts = _scripts(args.alembic_ini)
     if args.url:
-        server = server_from_url(args.url)
+        server = with_shaped_cluster_admin(server_from_url(args.url))
         dbname = server.maintenance_db
         where = f"the database at {server.host}:{server.port}/{dbname}"
     else:
@@ -186,6 +188,72 @@ def cmd_revision(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def cmd_lint(args: argparse.Namespace) -> None:
+    """Lint a database; exit 0 clean, 1 warnings, 2 errors (unsuppressed, at --fail-on)."""
+    from pgpolicy.analysis import lint
+
+    config_path = Path(args.config) if args.config else lint.find_config(Path.cwd())
+    try:
+        config = lint.load_config(config_path)
+    except (lint.LintConfigError, OSError) as error:
+        raise CommandFailed(str(error)) from error
+    if args.schemas:
+        config = replace(config, schemas=tuple(args.schemas.split(",")))
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        report = lint.run_lint(conn, config, disable=args.disable)
+    render = {"text": lint.render_text, "json": lint.render_json, "sarif": lint.render_sarif}
+    print(render[args.format](report))
+    raise SystemExit(report.exit_status(args.fail_on))
+
+
+def cmd_matrix(args: argparse.Namespace) -> None:
+    """Probe every cell (rolled back); with --expect, exit 1 listing the differing cells."""
+    from pgpolicy.analysis import matrix
+
+    try:
+        spec = matrix.load_spec(Path(args.actors), seed_file=Path(args.seed) if args.seed else None)
+        expect = matrix.load_spec(Path(args.expect)).expect if args.expect else None
+    except (matrix.MatrixSpecError, OSError) as error:
+        raise CommandFailed(str(error)) from error
+    if args.schemas:
+        spec = replace(spec, schemas=tuple(args.schemas.split(",")))
+    with psycopg.connect(args.url, autocommit=True) as conn:
+        try:
+            probed = matrix.probe_matrix(conn, spec)
+        except psycopg.Error as error:
+            # Only the seed or a broken catalog gets here: every probe keeps its own error.
+            raise CommandFailed(f"matrix aborted ({error.sqlstate}): {error}") from error
+    render = {
+        "text": matrix.render_text,
+        "markdown": matrix.render_markdown,
+        "json": matrix.render_json,
+    }
+    print(render[args.format](probed))
+    if expect is None:
+        return
+    differences = matrix.compare(probed, expect)
+    if differences:
+        print(f"\n{len(differences)} cell(s) differ from {args.expect}:", file=sys.stderr)
+        for difference in differences:
+            print(f"  {difference}", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"\nall {len(probed.verdicts)} cells as expected in {args.expect}", file=sys.stderr)
+
+
+def cmd_matrix_readme(args: argparse.Namespace) -> None:
+    """Write (or --check) the README section generated from the expected matrix."""
+    from pgpolicy.analysis.matrix.readme import ReadmeSectionError, update_readme
+
+    try:
+        changed = update_readme(Path(args.expect), Path(args.readme), check=args.check)
+    except ReadmeSectionError as error:
+        raise CommandFailed(str(error)) from error
+    if args.check and changed:
+        print(f"{args.readme}: the access table differs from {args.expect}: run make readme-matrix")
+        raise SystemExit(1)
+    print(f"{args.readme}: access table {'updated' if changed else 'up to date'}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pgpolicy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +291,34 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("--root", default=".")
     revision.add_argument("--alembic-ini", default="alembic.ini")
     revision.set_defaults(handler=cmd_revision)
+
+    matrix_parser = commands.add_parser("matrix", help="probe who may do what, cell by cell")
+    matrix_parser.add_argument("--url", required=True)
+    matrix_parser.add_argument("--actors", required=True, help="the matrix file (TOML)")
+    matrix_parser.add_argument("--seed", help="SQL file run before probing (replaces the file's)")
+    matrix_parser.add_argument("--schemas", help="exposed schemas, comma-separated")
+    matrix_parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    matrix_parser.add_argument(
+        "--expect", help="compare with this file's [expect]; exit 1 on a difference"
+    )
+    matrix_parser.set_defaults(handler=cmd_matrix)
+
+    readme = commands.add_parser("matrix-readme", help="README access table from [expect]")
+    readme.add_argument("--expect", required=True)
+    readme.add_argument("--readme", default="README.md")
+    readme.add_argument("--check", action="store_true", help="exit 1 if the README differs")
+    readme.set_defaults(handler=cmd_matrix_readme)
+
+    lint_parser = commands.add_parser("lint", help="security, performance and Realtime rules")
+    lint_parser.add_argument("--url", required=True)
+    lint_parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint_parser.add_argument("--schemas", help="exposed schemas, comma-separated (default public)")
+    lint_parser.add_argument("--disable", action="append", default=[], metavar="RULE_ID")
+    lint_parser.add_argument(
+        "--config", help="pgpolicy-lint.toml or pyproject.toml (default: found in .)"
+    )
+    lint_parser.add_argument("--fail-on", choices=("error", "warn", "info"), default="warn")
+    lint_parser.set_defaults(handler=cmd_lint)
 
     compat = commands.add_parser("compat", help="Supabase compatibility layer").add_subparsers(
         dest="action", required=True

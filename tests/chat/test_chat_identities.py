@@ -99,3 +99,27 @@ def test_a_mongo_id_used_by_threads_cannot_be_reassigned(chat: Chat) -> None:
         (chat.alice.id,),
     )
     assert result.sqlstate == "23503"
+
+
+def test_service_role_reads_every_identity(chat: Chat) -> None:
+    result = assert_allowed(
+        chat.caller("service_role").execute(
+            "select mongo_id from public.chat_identities order by mongo_id"
+        )
+    )
+    assert [row["mongo_id"] for row in result.rows] == [
+        chat.mongo_id("alice"),
+        chat.mongo_id("bob"),
+        chat.mongo_id("carol"),
+    ]
+
+
+def test_service_role_unlinks_an_identity_and_its_threads_go_with_it(chat: Chat) -> None:
+    assert_allowed(
+        chat.caller("service_role").execute(
+            "delete from public.chat_identities where user_id = %s", (chat.alice.id,)
+        ),
+        rowcount=1,
+    )
+    assert _mongo_id_of(chat, chat.alice.id) is None
+    assert chat.count("public.chat_threads") == 0

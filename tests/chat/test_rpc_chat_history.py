@@ -108,3 +108,22 @@ def test_session_without_sub_is_denied_not_silently_empty(chat: Chat) -> None:
 
 def test_service_role_reads_history_for_backend_jobs(chat: Chat) -> None:
     assert len(_page(chat, "service_role")) == 2
+
+
+# chat_history_page_size is reachable as an RPC too (EXECUTE for authenticated, service_role).
+@pytest.mark.parametrize(("actor", "limit", "size"), [("alice", 10, 10), ("carol", 500, 100)])
+def test_page_size_rpc_caps_the_limit_for_signed_in_users(
+    chat: Chat, actor: str, limit: int, size: int
+) -> None:
+    result = assert_allowed(chat.caller(actor).rpc("chat_history_page_size", _limit=limit))
+    assert result.rows == [{"chat_history_page_size": size}]
+
+
+def test_page_size_rpc_serves_backend_jobs(chat: Chat) -> None:
+    result = assert_allowed(chat.caller("service_role").rpc("chat_history_page_size", _limit=20))
+    assert result.rows == [{"chat_history_page_size": 20}]
+
+
+@pytest.mark.parametrize(("actor", "status"), [("anon", 401), ("no_sub", 403)])
+def test_page_size_rpc_refuses_a_caller_without_a_user(chat: Chat, actor: str, status: int) -> None:
+    assert_denied(chat.caller(actor).rpc("chat_history_page_size", _limit=10), status=status)

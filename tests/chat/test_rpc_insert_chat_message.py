@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 import pytest
 
 from pgpolicy.testing.assertions import assert_allowed, assert_denied, assert_raised
@@ -177,3 +178,64 @@ def test_retry_id_reused_by_another_user_is_denied(chat: Chat) -> None:
                 _body="mine",
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"), [("anon", 401), ("no_sub", 403), ("service_role", 403)]
+)
+def test_retry_safe_send_without_a_signed_in_user_is_denied(
+    chat: Chat, actor: str, status: int
+) -> None:
+    with nothing_left_behind(chat):
+        assert_denied(
+            chat.caller(actor).rpc(
+                "insert_chat_message_once",
+                _message_id=uuid.uuid4(),
+                _thread_id=chat.thread_id,
+                _sender_mongo_id=ALICE_MONGO,
+                _recipient_mongo_id=BOB_MONGO,
+                _body="no user",
+            ),
+            status=status,
+        )
+
+
+# The README promises a message and a hint a person understands for each refusal.
+@pytest.mark.parametrize(
+    ("actor", "overrides", "message", "hint"),
+    [
+        (
+            "no_sub",
+            {},
+            "not signed in",
+            "Call this with a signed-in user's access token; the session has no user.",
+        ),
+        (
+            "carol",
+            {"_sender_mongo_id": CAROL_MONGO, "_recipient_mongo_id": ALICE_MONGO},
+            "chat thread not found, or you are not one of its participants",
+            "Open the thread with ensure_chat_thread() and send to its thread_id.",
+        ),
+        (
+            "alice",
+            {"_sender_mongo_id": BOB_MONGO, "_recipient_mongo_id": ALICE_MONGO},
+            "sender and recipient must be you and the other participant",
+            "Send from your own Mongo id to the other participant's Mongo id.",
+        ),
+    ],
+)
+def test_each_refusal_says_why_and_what_to_do(
+    chat: Chat, actor: str, overrides: dict[str, str], message: str, hint: str
+) -> None:
+    with nothing_left_behind(chat):
+        assert_denied(_send(chat, actor, **overrides), message=message, hint=hint)
+
+
+def test_a_blank_body_says_why_and_what_to_do(chat: Chat) -> None:
+    assert_raised(
+        _send(chat, "alice", _body="   "),
+        psycopg.errors.InvalidParameterValue,
+        status=400,
+        message="the message is empty",
+        hint="Send at least one visible character.",
+    )

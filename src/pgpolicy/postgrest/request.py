@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from pgpolicy.postgrest.attempts import Attempt, listening, notify
 from pgpolicy.postgrest.identity import Identity
 from pgpolicy.postgrest.rpc_call import rpc_query
 from pgpolicy.postgrest.status import http_status
@@ -73,6 +74,8 @@ class Result:
     rowcount: int = 0
     sqlstate: str | None = None
     message: str | None = None
+    detail: str | None = None
+    hint: str | None = None
     notices: list[str] = field(default_factory=list)
 
     @property
@@ -103,6 +106,11 @@ class Request:
 
     def execute(self, query: Query, params: Params = None, *, method: str = "POST") -> Result:
         """Run one statement as this identity, in its own transaction or savepoint."""
+        if listening():
+            text = query if isinstance(query, str | bytes) else query.as_string(self.conn)
+            notify(
+                Attempt(self.identity, "sql", text.decode() if isinstance(text, bytes) else text)
+            )
         return self._run(query, params, method=method, path=f"/{self.schema}")
 
     def rpc(self, function: str, /, **args: Any) -> Result:
@@ -110,6 +118,7 @@ class Request:
 
         A function returning a scalar comes back as one row ``{function: value}``.
         """
+        notify(Attempt(self.identity, "rpc", f"{self.schema}.{function}"))
         call, params = rpc_query(self.conn, self.schema, function, args)
         result = self._run(call, params, method="POST", path=f"/rpc/{function}")
         result.rows = [
@@ -142,6 +151,8 @@ class Request:
                 raise
             result.sqlstate = error.sqlstate
             result.message = error.diag.message_primary
+            result.detail = error.diag.message_detail
+            result.hint = error.diag.message_hint
         finally:
             self.conn.remove_notice_handler(collect)
         return result

@@ -15,7 +15,7 @@ from pgpolicy.provision.databases import (
     unique_database_name,
 )
 from pgpolicy.provision.devcluster import dev_cluster_status, start_dev_cluster, stop_dev_cluster
-from pgpolicy.provision.provide import provide_server
+from pgpolicy.provision.provide import provide_server, with_shaped_cluster_admin
 from pgpolicy.provision.server import ProvisionError, Server, server_from_url
 
 __all__ = [
@@ -33,4 +33,5 @@ __all__ = [
     "stop_dev_cluster",
     "temporary_database",
     "unique_database_name",
+    "with_shaped_cluster_admin",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from pgpolicy.postgrest.attempts import Attempt, notify
 from pgpolicy.postgrest.identity import Identity
 
 EXTENSIONS = ("broadcast", "presence")
@@ -125,6 +126,7 @@ def authorize_channel(
     ``conn`` is the privileged connection (Realtime's own); ``topic`` has no `realtime:`
     prefix. A check that fails with anything but 42501 is reported in ``error``.
     """
+    notify(Attempt(identity, "join", topic))
     read = _read_check(conn, identity, topic)
     write = _write_check(conn, identity, topic) if read.error is None else _Check()
     return ChannelAccess(

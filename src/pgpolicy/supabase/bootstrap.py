@@ -12,7 +12,15 @@ import psycopg
 
 from pgpolicy.supabase.install import compat_sql_files
 
-__all__ = ["BOOTSTRAP_MARKER", "BootstrapError", "shape_cluster_like_supabase"]
+__all__ = [
+    "BOOTSTRAP_MARKER",
+    "BOOTSTRAP_SUPERUSER",
+    "BootstrapError",
+    "shape_cluster_like_supabase",
+    "shaped_cluster_admin",
+]
+
+BOOTSTRAP_SUPERUSER = "supabase_admin"
 
 # Marks the cluster's supabase_admin as ours, so detection does not take it for Supabase's.
 BOOTSTRAP_MARKER = "pgpolicy compat: bootstrap superuser of a Supabase-shaped cluster"
@@ -66,3 +74,24 @@ def shape_cluster_like_supabase(admin_url: str) -> None:
         with conn.transaction():
             conn.execute(roles_sql.encode())
             conn.execute(_BOOTSTRAP_SQL.replace("{marker}", BOOTSTRAP_MARKER).encode())
+
+
+def shaped_cluster_admin(url: str, admin_url: str) -> str | None:
+    """``supabase_admin`` when ``url`` reaches, as a non-superuser, a Supabase-shaped cluster
+    this toolkit started (``make upgrade``'s, a stand-in) and ``admin_url`` logs in as its
+    superuser; else None. So such a cluster given by URL installs as on its own start."""
+    try:
+        with psycopg.connect(url, connect_timeout=10) as conn:
+            row = conn.execute(
+                "select not r.rolsuper and exists (select from pg_catalog.pg_roles a"
+                " where a.rolname = %s and a.rolsuper"
+                " and pg_catalog.shobj_description(a.oid, 'pg_authid') = %s)"
+                " from pg_catalog.pg_roles r where r.rolname = current_user",
+                (BOOTSTRAP_SUPERUSER, BOOTSTRAP_MARKER),
+            ).fetchone()
+        if not (row and row[0]):
+            return None
+        with psycopg.connect(admin_url, connect_timeout=10):
+            return BOOTSTRAP_SUPERUSER
+    except psycopg.Error:
+        return None

@@ -6,6 +6,7 @@ from pgpolicy.testing.assertions import (
     assert_filtered,
     assert_raised,
     assert_rows,
+    assert_rows_unordered,
 )
 from pgpolicy.testing.harness import Database, HookError
 
@@ -17,4 +18,5 @@ __all__ = [
     "assert_filtered",
     "assert_raised",
     "assert_rows",
+    "assert_rows_unordered",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,16 +25,21 @@ from pgpolicy.postgrest.identity import (
     as_user,
 )
 from pgpolicy.postgrest.request import Params, Query, Request
+from pgpolicy.realtime.changes import ChangeEvent, ChangeFeed, EventFilter, Subscription
 from pgpolicy.realtime.channels import (
     Broadcast,
     ChannelAccess,
     authorize_channel,
     delivered_broadcasts,
 )
-from pgpolicy.testing.target import AUTH_ADMIN, AuthAdmin
+from pgpolicy.testing.target import AUTH_ADMIN, AuthAdmin, auth_admin_beside
 
 # A sign-up waiting on a lock the test's own open transaction holds would wait forever.
 _AUTH_ADMIN_LOCK_TIMEOUT = "5s"
+
+
+class AuthAdminUnavailable(RuntimeError):
+    """No connection as supabase_auth_admin could be made; the message says why."""
 
 
 class HookError(RuntimeError):
@@ -58,6 +64,9 @@ class Database:
       users again (the janitor), so nothing is left behind;
     - the hook and the triggers are those the template committed; one the test creates in
       its own transaction is invisible to Auth, and such a test must be marked ``commit``;
+    - the hook would mint from committed rows only, so once the test's transaction has
+      written anything, calling it raises HookError naming the fix (mark the test
+      ``commit``) rather than minting claims that silently ignore the test's own rows;
     - a sign-up that would wait on a lock the test's transaction holds (DDL on auth.users,
       an uncommitted row with the same key) fails after a few seconds, saying so.
     """
@@ -66,9 +75,12 @@ class Database:
     url: str
     committing: bool = False
     auth_admin: AuthAdmin | None = None
+    # The plugin's rolled-back mode: ``conn`` holds the test's open, uncommitted transaction.
+    rolled_back: bool = False
     _extra: list[psycopg.Connection[Any]] = field(default_factory=list)
     _auth_conn: psycopg.Connection[Any] | None = None
     _signed_up: list[uuid.UUID] = field(default_factory=list)
+    _feed: ChangeFeed | None = field(default=None, repr=False)
 
     # privileged access -------------------------------------------------------------
     def execute(self, query: Query, params: Params = None) -> list[Any]:
@@ -108,15 +120,24 @@ class Database:
                 self._auth_conn = None
 
     def _auth_admin_connection(self) -> psycopg.Connection[Any]:
-        """This database as supabase_auth_admin (autocommit), opened on first use."""
+        """This database as supabase_auth_admin (autocommit), opened on first use.
+
+        Without an ``auth_admin`` (a handle made outside the pytest plugin), the default one
+        beside this connection is used: same server and password, as supabase_auth_admin.
+        """
         if self._auth_conn is not None:
             return self._auth_conn
-        url = None if self.auth_admin is None else self.auth_admin.url(self.conn.info.dbname)
+        if self.auth_admin is None:
+            self.auth_admin = auth_admin_beside(self.conn)
+        url = self.auth_admin.url(self.conn.info.dbname)
         if url is None:
-            reason = "no way to log in as it was given"
-            if self.auth_admin is not None and self.auth_admin.unavailable:
-                reason = self.auth_admin.unavailable
-            pytest.skip(f"acting as Supabase Auth needs a {AUTH_ADMIN} connection: {reason}")
+            reason = (
+                f"acting as Supabase Auth needs a {AUTH_ADMIN} connection: "
+                f"{self.auth_admin.unavailable}"
+            )
+            if "PYTEST_CURRENT_TEST" in os.environ:
+                pytest.skip(reason)
+            raise AuthAdminUnavailable(reason)
         self._auth_conn = psycopg.connect(
             url, autocommit=True, options=f"-c lock_timeout={_AUTH_ADMIN_LOCK_TIMEOUT}"
         )
@@ -188,6 +209,13 @@ class Database:
         hook = self.scalar("select to_regprocedure('public.custom_access_token_hook(jsonb)')")
         if hook is None:
             return claims
+        if self.rolled_back and self.scalar("select pg_current_xact_id_if_assigned() is not null"):
+            # Auth's connection would mint from the committed data only: loud, never wrong.
+            raise HookError(
+                "custom_access_token_hook runs on Supabase Auth's own connection, which cannot "
+                "see the rows this test wrote in its rolled-back transaction: mark the test "
+                "commit (it then gets a database of its own and may commit)"
+            )
         event = {"user_id": str(actor.id), "claims": claims, "authentication_method": "password"}
         auth = self._auth_admin_connection()
         try:
@@ -233,6 +261,49 @@ class Database:
     def broadcasts(self, topic: str, *, private: bool = True) -> list[Broadcast]:
         """What a subscriber of ``topic`` would have received so far."""
         return delivered_broadcasts(self.conn, topic, private=private)
+
+    # postgres changes ---------------------------------------------------------------
+    def subscribe(
+        self,
+        table: str,
+        *,
+        as_: Actor | Identity,
+        event: EventFilter = "*",
+        filter: str | None = None,
+    ) -> Subscription:
+        """A ``postgres_changes`` subscription of ``as_`` to ``table`` from now on.
+
+        ``event`` is ``*``, INSERT, UPDATE or DELETE; ``filter`` is Realtime's
+        ``column=op.value`` (eq, neq, lt, lte, gt, gte, in). The subscriber's claims are
+        taken now and kept, as Realtime caches them until the token is refreshed.
+        """
+        identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
+        return self._changes_feed().subscribe(table, identity, event=event, filter=filter)
+
+    def refresh_token(self, subscription: Subscription, as_: Actor | Identity) -> Subscription:
+        """The subscription after its socket sent a fresh access token for ``as_``."""
+        identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
+        refreshed = subscription.refreshed(identity)
+        self._changes_feed().replace(subscription, refreshed)
+        return refreshed
+
+    def changes(self, *subscriptions: Subscription) -> list[ChangeEvent]:
+        """Poll as Realtime does, then return every event these subscriptions received so far.
+
+        Without arguments: the events of every subscription, one subscription after another.
+        Realtime checks RLS when it polls, against the data as it is then: poll after each
+        step whose delivery a test proves (an INSERT polled after its row was deleted is not
+        delivered, as with a Realtime that lags).
+        """
+        feed = self._changes_feed()
+        feed.poll()
+        chosen = subscriptions or tuple(feed.subscriptions)
+        return [event for subscription in chosen for event in subscription.received]
+
+    def _changes_feed(self) -> ChangeFeed:
+        if self._feed is None:
+            self._feed = ChangeFeed(self.conn)
+        return self._feed
 
     # snapshots ----------------------------------------------------------------------
     def snapshot(self, table: str) -> list[tuple[Any, ...]]:

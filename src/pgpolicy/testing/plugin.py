@@ -23,11 +23,17 @@ import pytest
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.provision import Server, provide_server, server_from_url, temporary_database
 from pgpolicy.supabase import install_compat
+from pgpolicy.testing.coverage import add_coverage_options, configure_coverage
 from pgpolicy.testing.harness import Database
-from pgpolicy.testing.target import AuthAdmin, Target, resolve_auth_admin, resolve_target
+from pgpolicy.testing.target import (
+    AUTH_ADMIN_ENV,
+    AuthAdmin,
+    Target,
+    resolve_auth_admin,
+    resolve_target,
+)
 from pgpolicy.testing.template import migrated_in_place, migrated_template
 
-_AUTH_ADMIN_ENV = "PGPOLICY_AUTH_ADMIN_URL"
 _IN_PLACE_COMMIT = (
     "runs in place on a real Supabase database that cannot be cloned ({why}): a committing "
     "test would leave its rows behind"
@@ -51,9 +57,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--pg-auth-admin-url",
         default=None,
         help="URL logging in as supabase_auth_admin, for sign-ups and the access token hook "
-        f"(default: ${_AUTH_ADMIN_ENV}, else the server's URL as supabase_auth_admin with "
+        f"(default: ${AUTH_ADMIN_ENV}, else the server's URL as supabase_auth_admin with "
         "the same password, as a local `supabase start` stack has it)",
     )
+    add_coverage_options(parser, group)
     parser.addini(
         "pgpolicy_alembic_ini",
         default="alembic.ini",
@@ -63,6 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    configure_coverage(config)
     config.addinivalue_line(
         "markers",
         "commit: the test gets its own database cloned from the template and may commit",
@@ -120,9 +128,7 @@ def pg_target(request: pytest.FixtureRequest, pg_server: Server) -> Target:
 @pytest.fixture(scope="session")
 def pg_auth_admin(request: pytest.FixtureRequest, pg_server: Server) -> AuthAdmin:
     """How sign-ups and the access token hook log in as supabase_auth_admin (or why not)."""
-    explicit = request.config.getoption("--pg-auth-admin-url") or os.environ.get(
-        _AUTH_ADMIN_ENV, ""
-    )
+    explicit = request.config.getoption("--pg-auth-admin-url") or os.environ.get(AUTH_ADMIN_ENV, "")
     return resolve_auth_admin(pg_server, explicit.strip() or None)
 
 
@@ -260,7 +266,9 @@ def db(
                 database.close()
         return
     shared: _SharedDatabase = request.getfixturevalue("_pg_shared")
-    database = Database(conn=shared.conn, url=shared.url, auth_admin=pg_auth_admin)
+    database = Database(
+        conn=shared.conn, url=shared.url, auth_admin=pg_auth_admin, rolled_back=True
+    )
     try:
         with shared.conn.transaction(force_rollback=True):
             yield database

@@ -12,16 +12,27 @@ Three kinds (DESIGN.md, "Where the database comes from"):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
 from pgpolicy.provision import Server, server_from_url
 from pgpolicy.supabase import supabase_markers
 
-__all__ = ["AUTH_ADMIN", "AuthAdmin", "Target", "resolve_auth_admin", "resolve_target"]
+__all__ = [
+    "AUTH_ADMIN",
+    "AUTH_ADMIN_ENV",
+    "AuthAdmin",
+    "Target",
+    "auth_admin_beside",
+    "resolve_auth_admin",
+    "resolve_target",
+]
 
 AUTH_ADMIN = "supabase_auth_admin"
+AUTH_ADMIN_ENV = "PGPOLICY_AUTH_ADMIN_URL"
 
 _CLONE_CHECK = """
 select
@@ -70,12 +81,13 @@ class Target:
 
 def resolve_target(server: Server) -> Target:
     """Decide the kind of ``server`` (connecting once when it was given by URL)."""
-    if server.admin_user is not None:
+    if server.source == "embedded":
         return Target("embedded")
     with psycopg.connect(server.url(), autocommit=True, connect_timeout=10) as conn:
         markers = tuple(supabase_markers(conn))
         if not markers:
-            return Target("plain")
+            # A Supabase-shaped cluster of ours reached by URL is as good as the embedded one.
+            return Target("embedded" if server.admin_user is not None else "plain")
         row = conn.execute(_CLONE_CHECK).fetchone()
     others, may_copy, may_create = row if row is not None else (1, False, False)
     reasons = []
@@ -125,3 +137,19 @@ def resolve_auth_admin(server: Server, explicit_url: str | None) -> AuthAdmin:
     if user is None or user[0] != AUTH_ADMIN:
         return AuthAdmin(None, f"the auth admin URL logs in as {user}, not {AUTH_ADMIN}")
     return AuthAdmin(candidate)
+
+
+def auth_admin_beside(conn: psycopg.Connection[Any]) -> AuthAdmin:
+    """The default way to supabase_auth_admin for code that holds only a connection (the
+    access matrix): ``PGPOLICY_AUTH_ADMIN_URL``, else the connection's own server and
+    password as supabase_auth_admin."""
+    info = conn.info
+    server = Server(
+        host=info.host,
+        port=info.port,
+        user=info.user,
+        password=info.password or None,
+        maintenance_db=info.dbname,
+        source="url",
+    )
+    return resolve_auth_admin(server, os.environ.get(AUTH_ADMIN_ENV, "").strip() or None)

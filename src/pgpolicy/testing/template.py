@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -12,7 +13,14 @@ from pgpolicy.migrate.runner import current_revisions, downgrade, upgrade
 from pgpolicy.provision import Server, create_database, drop_database, temporary_database
 from pgpolicy.supabase import install_compat
 
-__all__ = ["build_template", "migrated_in_place", "migrated_template"]
+__all__ = ["TemplateBusyError", "build_template", "migrated_in_place", "migrated_template"]
+
+# A client that closed its connection leaves pg_stat_activity a moment later.
+_SESSIONS_GONE_SECONDS = 5.0
+
+
+class TemplateBusyError(RuntimeError):
+    """The migration left sessions open on the template, so it cannot be cloned."""
 
 
 @contextmanager
@@ -27,6 +35,7 @@ def migrated_template(
             install_compat(server.admin().url(name))
         if alembic_ini is not None:
             upgrade(alembic_ini, server.url(name), "head")
+            _wait_until_nobody_is_connected(server, name, alembic_ini)
         yield name
 
 
@@ -42,6 +51,7 @@ def build_template(server: Server, name: str, alembic_ini: Path | None) -> None:
         install_compat(server.admin().url(name))
         if alembic_ini is not None:
             upgrade(alembic_ini, server.url(name), "head")
+            _wait_until_nobody_is_connected(server, name, alembic_ini)
         undo.pop_all()  # built: from here on the caller owns it
 
 
@@ -70,3 +80,24 @@ def _has_version_table(url: str) -> bool:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("select to_regclass('public.alembic_version') is not null").fetchone()
     return bool(row and row[0])
+
+
+def _wait_until_nobody_is_connected(server: Server, name: str, alembic_ini: Path) -> None:
+    deadline = time.monotonic() + _SESSIONS_GONE_SECONDS
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        while True:
+            row = conn.execute(
+                "select count(*) from pg_catalog.pg_stat_activity where datname = %s", (name,)
+            ).fetchone()
+            sessions = 0 if row is None else int(row[0])
+            if sessions == 0:
+                return
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    raise TemplateBusyError(
+        f"the migrations of {alembic_ini} left {sessions} connection(s) open on the template"
+        " database, so test databases cannot be cloned from it: make env.py close every"
+        " connection it opens (e.g. create_engine(..., poolclass=pool.NullPool), or"
+        " engine.dispose() after run_migrations)."
+    )

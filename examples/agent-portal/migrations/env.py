@@ -1,0 +1,49 @@
+"""Alembic environment of this example: URL from ``-x url=`` or DATABASE_URL.
+
+One transaction per revision; the engine opens one connection and closes it (NullPool).
+Afterwards the API roles are kept away from alembic_version: Supabase's default privileges
+grant them ALL on every new table in public, so anon could otherwise rewrite the revision.
+"""
+
+from __future__ import annotations
+
+import os
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from pgpolicy.migrate.version_table import version_table_hardening_sql
+
+config = context.config
+if config.config_file_name and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("DATABASE_URL", "")
+if url.startswith("postgresql://") or url.startswith("postgres://"):
+    url = "postgresql+psycopg://" + url.split("://", 1)[1]
+
+if context.is_offline_mode():
+    context.configure(
+        url=url or "postgresql+psycopg://",
+        literal_binds=True,
+        transaction_per_migration=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    for statement in version_table_hardening_sql():
+        context.execute(statement)
+else:
+    if not url:
+        raise SystemExit(
+            "no database URL: pass `alembic -x url=postgresql://...` or set DATABASE_URL"
+        )
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        for statement in version_table_hardening_sql():
+            connection.exec_driver_sql(statement)
+        connection.commit()

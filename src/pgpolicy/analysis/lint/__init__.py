@@ -1,0 +1,23 @@
+"""`pgpolicy lint`: security, performance and Realtime rules over the catalog and the parsed
+policy expressions. One rule = one file under ``rules/``."""
+
+from pgpolicy.analysis.lint.config import LintConfig, LintConfigError, find_config, load_config
+from pgpolicy.analysis.lint.engine import LintReport, run_lint
+from pgpolicy.analysis.lint.model import Finding, Rule
+from pgpolicy.analysis.lint.report import render_json, render_sarif, render_text
+from pgpolicy.analysis.lint.rules import all_rules
+
+__all__ = [
+    "Finding",
+    "LintConfig",
+    "LintConfigError",
+    "LintReport",
+    "Rule",
+    "all_rules",
+    "find_config",
+    "load_config",
+    "render_json",
+    "render_sarif",
+    "render_text",
+    "run_lint",
+]
