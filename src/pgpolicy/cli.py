@@ -127,7 +127,8 @@ def cmd_compat_check(args: argparse.Namespace) -> None:
 
 def cmd_supabase_like_start(args: argparse.Namespace) -> None:
     """A Supabase-shaped cluster whose postgres database is detected as real Supabase."""
-    server = start_dev_cluster(Path(args.datadir).resolve())
+    # A stand-in for tests: the throwaway cluster's fast, crash-unsafe settings.
+    server = start_dev_cluster(Path(args.datadir).resolve(), durable=False)
     # A database of postgres's own can be cloned; the cluster's postgres database (owned by
     # supabase_admin) cannot, so the harness runs its tests in place there.
     if args.dbname != server.maintenance_db:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pgpolicy.provision.binaries import find_pg_bindir, pg_bindir_for_major
 from pgpolicy.provision.cluster import (
+    FAST_UNSAFE_SETTINGS,
     ClusterExecutor,
     ClusterLayout,
     cluster_server,
@@ -30,8 +31,12 @@ __all__ = ["dev_cluster_status", "start_dev_cluster", "stop_dev_cluster"]
 _DURABLE_SETTINGS = {"fsync": "on"}
 
 
-def start_dev_cluster(datadir: Path) -> Server:
-    """initdb if absent, start if not running (same port as last time when free); idempotent."""
+def start_dev_cluster(datadir: Path, *, durable: bool = True) -> Server:
+    """initdb if absent, start if not running (same port as last time when free); idempotent.
+
+    ``durable=False`` starts it with the throwaway cluster's fast, crash-unsafe settings (a
+    stand-in that CI starts and deletes).
+    """
     layout = ClusterLayout(datadir.resolve())
     running = dev_cluster_status(datadir)
     if running is not None:
@@ -46,7 +51,8 @@ def start_dev_cluster(datadir: Path) -> Server:
     ensure_traversable(layout.root, user)
     layout.prepare(user)
     port = free_port(layout.read_state().get("port"))
-    with _executor(layout, port) as executor:
+    settings = _DURABLE_SETTINGS if durable else FAST_UNSAFE_SETTINGS
+    with _executor(layout, port, settings) as executor:
         server = start_cluster(executor, layout, source="embedded")
     layout.write_state(port=server.port)
     return server
@@ -80,12 +86,12 @@ def dev_cluster_status(datadir: Path) -> Server | None:
 
 
 @contextmanager
-def _executor(layout: ClusterLayout, port: int) -> Iterator[ClusterExecutor]:
+def _executor(
+    layout: ClusterLayout, port: int, settings: dict[str, str] = _DURABLE_SETTINGS
+) -> Iterator[ClusterExecutor]:
     """Executor for this cluster, with the binaries of the version that created it."""
     with pg_ctl_executable(_bindir_for(layout), server_os_user()) as pg_ctl:
-        yield ClusterExecutor(
-            pg_ctl, layout, port, _DURABLE_SETTINGS, persistent=True, initdb_sync=True
-        )
+        yield ClusterExecutor(pg_ctl, layout, port, settings, persistent=True, initdb_sync=True)
 
 
 def _bindir_for(layout: ClusterLayout) -> Path:
