@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from pgpolicy.provision import Server
 from pgpolicy.testing.assertions import assert_allowed, assert_raised
 from pgpolicy.testing.harness import Database
 
@@ -275,3 +276,26 @@ def test_postgres_adds_its_tables_to_the_realtime_publication(db: Database) -> N
         )
         == 1
     )
+
+
+@pytest.mark.commit
+def test_objects_supabase_admin_creates_in_public_are_granted_to_the_api_roles(
+    db: Database, pg_server: Server
+) -> None:
+    if pg_server.admin_user is None:
+        pytest.skip("no separate admin role on this server to create objects as")
+    with psycopg.connect(pg_server.admin().url(db.conn.info.dbname), autocommit=True) as admin:
+        admin.execute("create table public.toolkit_admin_made (id int)")
+        admin.execute(
+            "create function public.toolkit_admin_hello() returns text language sql"
+            " as $$ select 'hi' $$"
+        )
+    for role in ("anon", "authenticated", "service_role", "postgres"):
+        assert db.scalar(
+            "select has_table_privilege(%s, 'public.toolkit_admin_made', 'select, insert')",
+            (role,),
+        ), role
+        assert db.scalar(
+            "select has_function_privilege(%s, 'public.toolkit_admin_hello()', 'execute')",
+            (role,),
+        ), role
