@@ -21,7 +21,13 @@ import psycopg
 import pytest
 
 from pgpolicy.postgrest.claims import Actor
-from pgpolicy.provision import Server, provide_server, server_from_url, temporary_database
+from pgpolicy.provision import (
+    Server,
+    provide_server,
+    server_from_url,
+    temporary_database,
+    with_shaped_cluster_admin,
+)
 from pgpolicy.supabase import install_compat
 from pgpolicy.testing.coverage import add_coverage_options, configure_coverage
 from pgpolicy.testing.harness import Database
@@ -85,10 +91,11 @@ def pytest_report_header(config: pytest.Config) -> str:
             "supabase_admin; migrations and tests as postgres), else Docker"
         )
     try:
-        target = resolve_target(server_from_url(url))
+        server = with_shaped_cluster_admin(server_from_url(url))
+        target = resolve_target(server)
     except (psycopg.Error, RuntimeError) as error:
         return f"pgpolicy database: {url} does not answer ({error})"
-    return "pgpolicy database: " + target.describe(server_from_url(url))
+    return "pgpolicy database: " + target.describe(server)
 
 
 _MODE_KEY = pytest.StashKey[str]()
