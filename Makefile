@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench clean readme-matrix
+.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench clean readme-matrix rls-lint
 
 install: $(STAMP)
 
@@ -58,6 +58,13 @@ bench: install
 .PHONY: fuzz
 fuzz: install
 	$(BIN)/pytest -q -s -p no:cacheprovider tests/model --hypothesis-profile=fuzz
+
+## pgrls (external RLS linter, its own venv under build/) on a database migrated to head
+PGRLS_VENV := build/pgrls-venv
+rls-lint: install
+	test -x $(PGRLS_VENV)/bin/pgrls || ($(PYTHON) -m venv $(PGRLS_VENV) \
+		&& $(PGRLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'pgrls==0.57.1')
+	$(BIN)/python scripts/rls_lint.py $(PGRLS_VENV)/bin/pgrls
 
 ## README's access table, regenerated from the chat's expected matrix
 readme-matrix: install

@@ -1,122 +1,472 @@
-"""Benchmarks: what Row Level Security and the RPCs cost, as ratios to a baseline.
+"""`make bench`: what Row Level Security costs each API request, measured by pgbench.
 
-Each figure is measured in the same run as its baseline, on the same throwaway cluster, so
-the ratios are comparable across machines; absolute times are printed for context only.
-Run with `make bench`. Loopback only, bounded iterations.
+Every request runs as PostgREST (v12) runs it: one transaction setting ``role``,
+``request.jwt.claims``, ``request.method``, ``request.path`` and ``request.headers``
+transaction-locally, then the statement, then commit; the realtime join check runs as the
+Realtime server runs it (probe rows, its settings, the read, rollback). pgbench sends them as
+prepared statements (``-M prepared``) over loopback from one client, so the figures are the
+server's cost. Each request is paired with a baseline measured in the same run: the same
+transaction as ``service_role`` (no RLS) with the filter the policy would add written out,
+so the ratio is what RLS costs. Rounds interleave request and baseline; the table shows the
+median over rounds of each run's p50 and p95.
+
+Environment: SCALE (default 1: 1,000,000 messages, 20,001 threads; 10: 10,000,000),
+ROUNDS (default 5), TRANSACTIONS per run (default 2000), DATABASE_URL (otherwise an embedded
+throwaway cluster). Writes build/bench.json.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
-from pgpolicy.provision import provide_server, unique_database_name
-from pgpolicy.testing.harness import Database
-from pgpolicy.testing.template import build_template
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from chat_seed import (
+    ALICE,
+    BOB,
+    Shape,
+    mongo_id,
+    seed,
+    thread_id,
+    user_id,
+)
+
+from pgpolicy.provision import Server, provide_server
+from pgpolicy.provision.binaries import find_pg_bindir
+from pgpolicy.testing.template import migrated_template
 
 ROOT = Path(__file__).resolve().parents[1]
-MESSAGES = 100_000
-ROUNDS = 200
-A, B = "64b0c0ffee00000000000001", "64b0c0ffee00000000000002"
-THREAD = f"{A}__{B}"
+DEEP = 100_000
+__all__ = ["Figures", "Request", "main", "measure", "requests", "run_bench"]
 
 
-def _median_ms(action: Callable[[], object], rounds: int = ROUNDS) -> float:
-    for _ in range(10):
-        action()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+@dataclass(frozen=True)
+class Request:
+    """One benchmark row: the request under RLS and its baseline, as pgbench scripts."""
+
+    name: str
+    under_rls: str
+    baseline: str
 
 
-def _seed(db: Database) -> tuple[object, object]:
-    alice = db.create_user("alice", app_metadata={"mongoUserId": A})
-    bob = db.create_user("bob", app_metadata={"mongoUserId": B})
-    db.execute(
-        "insert into public.chat_threads values (%s, %s, %s, %s, %s)",
-        (THREAD, A, B, alice.id, bob.id),
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    p50_ms: float
+    p95_ms: float
+    baseline_p50_ms: float
+    baseline_p95_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.p50_ms / self.baseline_p50_ms
+
+
+def _literal(value: object) -> str:
+    """A SQL string literal (pgbench scripts carry their values inline)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _claims(n: int | None) -> dict[str, Any]:
+    if n is None:
+        return {"role": "service_role", "iss": "supabase", "iat": 1764460800, "exp": 4070908800}
+    return {
+        "sub": str(user_id(n)),
+        "role": "authenticated",
+        "aud": "authenticated",
+        "email": f"user{n}@example.com",
+        "iat": 1764460800,
+        "exp": 4070908800,
+        "app_metadata": {"provider": "email", "mongoUserId": mongo_id(n)},
+        "user_metadata": {},
+        "is_anonymous": False,
+        "session_id": "6f3c0e0e-0000-4000-8000-000000000000",
+    }
+
+
+def _postgrest(n: int | None, method: str, path: str, statement: str) -> str:
+    """A pgbench script of one PostgREST transaction for user ``n`` (None: service_role)."""
+    claims = json.dumps(_claims(n))  # ": " keeps pgbench from reading :name as a variable
+    headers = json.dumps(
+        {
+            "accept": "application/json",
+            "content-type": "application/json",
+            "prefer": "return=representation",
+            "user-agent": "supabase-js/2",
+            "x-client-info": "supabase-js-web/2",
+        }
     )
-    db.execute("alter table public.chat_messages disable trigger user")
-    db.execute(
-        "insert into public.chat_messages (thread_id, sender_supabase_id, sender_mongo_id,"
-        " recipient_mongo_id, body, created_at) select %s, %s, %s, %s, 'm' || n,"
-        " timestamptz '2026-01-01' + n * interval '1 second' from generate_series(1, %s) n",
-        (THREAD, alice.id, A, B, MESSAGES),
+    role = "authenticated" if n is not None else "service_role"
+    return (
+        "begin;\n"
+        "select pg_catalog.set_config('search_path', 'public, public', true),"
+        f" pg_catalog.set_config('role', {_literal(role)}, true),"
+        f" pg_catalog.set_config('request.jwt.claims', {_literal(claims)}, true),"
+        f" pg_catalog.set_config('request.method', {_literal(method)}, true),"
+        f" pg_catalog.set_config('request.path', {_literal(path)}, true),"
+        f" pg_catalog.set_config('request.headers', {_literal(headers)}, true),"
+        " pg_catalog.set_config('request.cookies', '{}', true);\n"
+        f"{statement};\n"
+        "commit;\n"
     )
-    db.execute("alter table public.chat_messages enable trigger user")
-    db.execute("analyze")
-    return alice, bob
+
+
+def _body(select: str) -> str:
+    """PostgREST's response wrapper around a result set."""
+    return (
+        f"with pgrst_source as ({select})"
+        " select '' as total_result_set, pg_catalog.count(_postgrest_t) as page_total,"
+        " coalesce(json_agg(_postgrest_t), '[]') as body"
+        " from (select * from pgrst_source) _postgrest_t"
+    )
+
+
+def _rpc(function: str, arguments: dict[str, tuple[str, object]]) -> str:
+    """POST /rpc/<function>: the JSON body read by json_to_record, each argument a subquery."""
+    body = json.dumps({name: value for name, (_type, value) in arguments.items()}, default=str)
+    record = ", ".join(f'"{name}" {kind}' for name, (kind, _value) in arguments.items())
+    call = ", ".join(f'"{name}" := (select "{name}" from pgrst_args limit 1)' for name in arguments)
+    return _body(
+        f"with pgrst_payload as (select {_literal(body)}::json as json_data),"
+        " pgrst_args as (select * from json_to_record((select json_data from pgrst_payload))"
+        f" as _({record}))"
+        f" select pgrst_call.* from public.{function}({call}) pgrst_call"
+    )
+
+
+def _history(thread: str, cursor: tuple[object, object] | None) -> str:
+    created_at, message_id = cursor or (None, None)
+    return _rpc(
+        "chat_history",
+        {
+            "_thread_id": ("text", thread),
+            "_before_created_at": ("timestamptz", created_at),
+            "_before_id": ("uuid", message_id),
+            "_limit": ("integer", 50),
+        },
+    )
+
+
+def _direct_insert(sender: int, recipient: int) -> str:
+    """POST /chat_messages with Prefer: return=representation (what supabase-js insert does)."""
+    body = json.dumps(
+        {
+            "thread_id": thread_id(sender, recipient),
+            "sender_supabase_id": str(user_id(sender)),
+            "sender_mongo_id": mongo_id(sender),
+            "recipient_mongo_id": mongo_id(recipient),
+            "body": "hello from the benchmark",
+        }
+    )
+    columns = '"body", "recipient_mongo_id", "sender_mongo_id", "sender_supabase_id", "thread_id"'
+    selected = ", ".join(f"pgrst_body.{c.strip()}" for c in columns.split(","))
+    return _body(
+        f"insert into public.chat_messages({columns}) select {selected}"
+        f" from (select {_literal(body)}::json as json_data) pgrst_payload,"
+        f" lateral (select {columns} from json_populate_record(null::public.chat_messages,"
+        " pgrst_payload.json_data) as _) pgrst_body"
+        " returning public.chat_messages.*"
+    )
+
+
+def _thread_list(owner: int | None) -> str:
+    """GET /chat_threads?select=*&limit=50 (owner: the explicit filter of the baseline)."""
+    where = ""
+    if owner is not None:
+        where = (
+            f" where {_literal(user_id(owner))}::uuid"
+            " in (chat_threads.user_a_supabase_id, chat_threads.user_b_supabase_id)"
+        )
+    return _body(f"select public.chat_threads.* from public.chat_threads{where} limit 50")
+
+
+def _join_check(n: int | None, topic: str, membership: str) -> str:
+    """Realtime's private-channel join: probe rows, the subscriber's settings, read, rollback."""
+    claims = json.dumps(_claims(n))  # ": " keeps pgbench from reading :name as a variable
+    role = "authenticated" if n is not None else "service_role"
+    sub = str(user_id(n)) if n is not None else ""
+    read = "select id from realtime.messages where id in (:broadcast::uuid, :presence::uuid)"
+    if n is None:
+        read += (
+            f" and topic = {_literal(topic)} and extension in ('broadcast', 'presence')"
+            f" and {membership}"
+        )
+    return (
+        "begin;\n"
+        "select gen_random_uuid() as broadcast, gen_random_uuid() as presence \\gset\n"
+        "insert into realtime.messages (id, topic, extension) values"
+        f" (:broadcast::uuid, {_literal(topic)}, 'broadcast'),"
+        f" (:presence::uuid, {_literal(topic)}, 'presence');\n"
+        f"select pg_catalog.set_config('role', {_literal(role)}, true),"
+        f" pg_catalog.set_config('realtime.topic', {_literal(topic)}, true),"
+        f" pg_catalog.set_config('request.jwt.claims', {_literal(claims)}, true),"
+        f" pg_catalog.set_config('request.jwt.claim.sub', {_literal(sub)}, true),"
+        f" pg_catalog.set_config('request.jwt.claim.role', {_literal(role)}, true),"
+        " pg_catalog.set_config('request.headers', '{}', true);\n"
+        f"{read};\n"
+        "rollback;\n"
+    )
+
+
+def _cursor(conn: psycopg.Connection[Any], thread: str, depth: int) -> tuple[object, object]:
+    row = conn.execute(
+        "select created_at, id from public.chat_messages where thread_id = %s"
+        " order by created_at desc, id desc offset %s limit 1",
+        (thread, depth),
+    ).fetchone()
+    assert row is not None, f"thread {thread} has fewer than {depth} messages"
+    return row[0], row[1]
+
+
+def _deep(shape: Shape) -> int:
+    return min(DEEP, shape.big_thread_messages // 2)
+
+
+def requests(conn: psycopg.Connection[Any], shape: Shape) -> list[Request]:
+    """Every row of the benchmark, for the data of ``shape`` seeded behind ``conn``."""
+    rows: list[Request] = []
+    users = (
+        ("user in 1 thread", ALICE, BOB),
+        (f"user in {shape.partners:,} threads", shape.hub, shape.hub_partner),
+    )
+    deep = _deep(shape)
+    for who, n, partner in users:
+        thread = thread_id(n, partner)
+        for depth_name, depth in (("depth 0", 0), (f"deep ({deep:,} back)", deep)):
+            cursor = _cursor(conn, thread, depth) if depth else None
+            rows.append(
+                Request(
+                    f"history page, {who}, {depth_name}",
+                    _postgrest(n, "POST", "/rpc/chat_history", _history(thread, cursor)),
+                    _postgrest(None, "POST", "/rpc/chat_history", _history(thread, cursor)),
+                )
+            )
+    for who, n, _partner in users:
+        rows.append(
+            Request(
+                f"thread list (50 rows), {who}",
+                _postgrest(n, "GET", "/chat_threads", _thread_list(None)),
+                _postgrest(None, "GET", "/chat_threads", _thread_list(n)),
+            )
+        )
+    for who, n, partner in users:
+        rows.append(
+            Request(
+                f"direct insert, return=representation, {who}",
+                _postgrest(n, "POST", "/chat_messages", _direct_insert(n, partner)),
+                _postgrest(None, "POST", "/chat_messages", _direct_insert(n, partner)),
+            )
+        )
+    for who, n, partner in users:
+        arguments = {
+            "_thread_id": ("text", thread_id(n, partner)),
+            "_sender_mongo_id": ("text", mongo_id(n)),
+            "_recipient_mongo_id": ("text", mongo_id(partner)),
+            "_body": ("text", "hello from the benchmark"),
+        }
+        rows.append(
+            Request(
+                f"insert_chat_message RPC, {who}",
+                _postgrest(
+                    n, "POST", "/rpc/insert_chat_message", _rpc("insert_chat_message", arguments)
+                ),
+                # The baseline writes the same row directly, as a trusted backend would.
+                _postgrest(None, "POST", "/chat_messages", _direct_insert(n, partner)),
+            )
+        )
+    for who, n, partner in users:
+        thread = thread_id(n, partner)
+        membership = (
+            "exists (select from public.chat_threads t"
+            f" where t.thread_id = {_literal(thread)}"
+            f" and {_literal(user_id(n))}::uuid in (t.user_a_supabase_id, t.user_b_supabase_id))"
+        )
+        rows.append(
+            Request(
+                f"realtime join check chat:<thread>, {who}",
+                _join_check(n, f"chat:{thread}", membership),
+                _join_check(None, f"chat:{thread}", membership),
+            )
+        )
+    return rows
+
+
+def _pgbench() -> Path:
+    bindir = find_pg_bindir()
+    if bindir is None or not (bindir / "pgbench").exists():
+        raise SystemExit("pgbench not found next to the PostgreSQL server binaries")
+    return bindir / "pgbench"
+
+
+def _run(url: str, script: str, transactions: int, workdir: Path) -> list[float]:
+    """Run ``script`` ``transactions`` times; per-transaction latencies in milliseconds."""
+    script_file = workdir / "script.sql"
+    script_file.write_text(script, encoding="utf-8")
+    for old in workdir.glob("log*"):
+        old.unlink()
+    result = subprocess.run(
+        [
+            str(_pgbench()),
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            "1",
+            "-t",
+            str(transactions),
+            "-f",
+            str(script_file),
+            "-l",
+            "--log-prefix",
+            str(workdir / "log"),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0 or f"processed: {transactions}/{transactions}" not in result.stdout:
+        raise SystemExit(f"pgbench failed:\n{script}\n{result.stdout}\n{result.stderr}")
+    latencies: list[float] = []
+    for log in workdir.glob("log*"):
+        for line in log.read_text().splitlines():
+            latencies.append(int(line.split()[2]) / 1000)
+    return latencies
+
+
+def _percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def measure(url: str, rows: list[Request], *, rounds: int, transactions: int) -> list[Figures]:
+    """Interleaved rounds of every request and its baseline; medians over rounds."""
+    samples: dict[str, list[tuple[float, float, float, float]]] = {r.name: [] for r in rows}
+    with tempfile.TemporaryDirectory(prefix="pgpolicy-bench-") as tmp:
+        workdir = Path(tmp)
+        for round_number in range(rounds):
+            for row in rows:
+                # Alternate which goes first, so a burst of outside load favours neither.
+                if round_number % 2 == 0:
+                    base = _run(url, row.baseline, transactions, workdir)
+                    rls = _run(url, row.under_rls, transactions, workdir)
+                else:
+                    rls = _run(url, row.under_rls, transactions, workdir)
+                    base = _run(url, row.baseline, transactions, workdir)
+                samples[row.name].append(
+                    (
+                        _percentile(rls, 0.5),
+                        _percentile(rls, 0.95),
+                        _percentile(base, 0.5),
+                        _percentile(base, 0.95),
+                    )
+                )
+    return [
+        Figures(
+            name,
+            *(statistics.median(s[i] for s in runs) for i in range(4)),
+        )
+        for name, runs in samples.items()
+    ]
+
+
+def render(figures: list[Figures], shape: Shape) -> str:
+    lines = [
+        f"{shape.total_messages:,} messages, {shape.threads:,} threads; pgbench -M prepared,"
+        " one client; median of rounds",
+        "| request | p50 under RLS | p95 under RLS | p50 baseline | p95 baseline | ratio (p50) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        lines.append(
+            f"| {f.name} | {f.p50_ms:.3f} ms | {f.p95_ms:.3f} ms | {f.baseline_p50_ms:.3f} ms"
+            f" | {f.baseline_p95_ms:.3f} ms | {f.ratio:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def history_explain(conn: psycopg.Connection[Any], n: int, thread: str, depth: int) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of a history page as user ``n``, run twice (the second run
+    is shown: the first also reads the catalog pages its function calls look up)."""
+    created_at, message_id = _cursor(conn, thread, depth) if depth else (None, None)
+    lines: list[str] = []
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "select set_config('role', 'authenticated', true),"
+            " set_config('request.jwt.claims', %s, true)",
+            (json.dumps(_claims(n)),),
+        )
+        for _ in range(2):
+            lines = [
+                row[0]
+                for row in conn.execute(
+                    "explain (analyze, buffers, costs off)"
+                    " select * from public.chat_history(%s, %s, %s, 50)",
+                    (thread, created_at, message_id),
+                )
+            ]
+    return "\n".join(lines)
+
+
+def run_bench(
+    server: Server, shape: Shape, rounds: int, transactions: int
+) -> tuple[list[Figures], dict[str, str]]:
+    """Seed a throwaway database of ``server`` with ``shape``, measure, drop it."""
+    with migrated_template(server, ROOT / "alembic.ini", base=None) as name:
+        with psycopg.connect(server.url(name), autocommit=True) as conn:
+            start = time.perf_counter()
+            seed(conn, shape)
+            print(f"seeded in {time.perf_counter() - start:.1f} s", flush=True)
+            rows = requests(conn, shape)
+            hub_thread = thread_id(shape.hub, shape.hub_partner)
+            plans = {
+                f"history page, user in {shape.partners:,} threads, {label}": history_explain(
+                    conn, shape.hub, hub_thread, depth
+                )
+                for label, depth in (("depth 0", 0), (f"{_deep(shape):,} back", _deep(shape)))
+            }
+        return measure(server.url(name), rows, rounds=rounds, transactions=transactions), plans
 
 
 def main() -> None:
+    shape = Shape.at_scale(int(os.environ.get("SCALE", "1")))
+    rounds = int(os.environ.get("ROUNDS", "5"))
+    transactions = int(os.environ.get("TRANSACTIONS", "2000"))
     with provide_server() as server:
-        name = unique_database_name("pgpolicy_bench")
-        build_template(server, name, ROOT / "alembic.ini")
-        conn = psycopg.connect(server.url(name), autocommit=True)
-        db = Database(conn=conn, url=server.url(name), committing=True)
-        alice, _bob = _seed(db)
-        deep = db.execute(
-            "select created_at, id from public.chat_messages order by created_at desc, id desc"
-            " offset 50000 limit 1"
-        )[0]
-        raw_page = (
-            "select * from public.chat_messages where thread_id = %s"
-            " and (created_at, id) < (%s, %s) order by created_at desc, id desc limit 50"
+        figures, plans = run_bench(server, shape, rounds, transactions)
+    for label, plan in plans.items():
+        print(f"EXPLAIN (ANALYZE, BUFFERS), {label}:\n{plan}\n")
+    print(render(figures, shape))
+    out = ROOT / "build" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "messages": shape.total_messages,
+                "threads": shape.threads,
+                "rounds": rounds,
+                "transactions_per_run": transactions,
+                "rows": [{**asdict(f), "ratio": f.ratio} for f in figures],
+                "plans": plans,
+            },
+            indent=2,
         )
-        alice_api = db.as_user(alice)
-        service = db.as_service_role()
-        rows: list[tuple[str, float, float]] = []
-        for label, cursor in (
-            ("depth 0", ("infinity", "ffffffff-ffff-ffff-ffff-ffffffffffff")),
-            ("depth 50,000", (deep["created_at"], deep["id"])),
-        ):
-            # Same request path (settings, transaction) as service_role: RLS and RPC cost only.
-            baseline = _median_ms(lambda c=cursor: service.execute(raw_page, (THREAD, *c)))
-            api = _median_ms(
-                lambda c=cursor: alice_api.rpc(
-                    "chat_history", _thread_id=THREAD, _before_created_at=c[0], _before_id=c[1]
-                )
-            )
-            rows.append(
-                (
-                    f"history page, {label}: chat_history as participant"
-                    " vs raw query as service_role",
-                    api,
-                    baseline,
-                )
-            )
-        raw_insert = (
-            "insert into public.chat_messages (thread_id, sender_supabase_id, sender_mongo_id,"
-            " recipient_mongo_id, body) values (%s, %s, %s, %s, 'bench')"
-        )
-        baseline = _median_ms(lambda: service.execute(raw_insert, (THREAD, alice.id, A, B)), 100)
-        api = _median_ms(
-            lambda: alice_api.rpc(
-                "insert_chat_message_once",
-                _message_id=uuid.uuid4(),
-                _thread_id=THREAD,
-                _sender_mongo_id=A,
-                _recipient_mongo_id=B,
-                _body="bench",
-            ),
-            100,
-        )
-        rows.append(("send: RPC as participant vs raw insert as service_role", api, baseline))
-        conn.close()
-        with psycopg.connect(server.url(), autocommit=True) as admin:
-            admin.execute(f'drop database "{name}" with (force)')
-    header = "benchmark (same request path for both)"
-    print(f"{header:84} {'median ms':>10} {'baseline':>10} {'ratio':>7}")
-    for label, value, base in rows:
-        print(f"{label:84} {value:10.3f} {base:10.3f} {value / base:7.2f}x")
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"wrote {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 -- Row Level Security and privileges of public.chat_identities (declared state).
 
 alter table public.chat_identities enable row level security;
+-- Forced: the owner too is subject to the policies unless it bypasses RLS (postgres on
+-- Supabase does, and so do the SECURITY DEFINER functions it owns): no silent owner exemption.
+alter table public.chat_identities force row level security;
 
 drop policy if exists "chat users read their own identity" on public.chat_identities;
 create policy "chat users read their own identity"

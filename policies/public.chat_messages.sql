@@ -1,6 +1,9 @@
 -- Row Level Security and privileges of public.chat_messages (declared state).
 
 alter table public.chat_messages enable row level security;
+-- Forced: the owner too is subject to the policies unless it bypasses RLS (postgres on
+-- Supabase does, and so do the SECURITY DEFINER functions it owns): no silent owner exemption.
+alter table public.chat_messages force row level security;
 
 drop policy if exists "chat participants read messages of their threads"
   on public.chat_messages;
@@ -9,13 +12,14 @@ create policy "chat participants read messages of their threads"
   as permissive
   for select
   to authenticated
-  -- A set membership (one hashed subplan per query), not a function call per row.
+  -- Row-local: each message carries its thread's participants (filled by a trigger, held equal
+  -- to the thread's by a foreign key), so a page costs its rows whatever the caller's thread
+  -- count or the table size; auth.uid() is one InitPlan (= any: `in` would copy it per side).
+  -- coalesce(): an opaque expression, so the planner estimates half the rows pass instead of
+  -- deriving "rows this caller may see" from one user's share of the table, which would make
+  -- a Bitmap Heap Scan and a Sort look cheaper than walking the history index.
   using (
-    thread_id in (
-      select t.thread_id
-      from public.chat_threads t
-      where (select auth.uid()) in (t.user_a_supabase_id, t.user_b_supabase_id)
-    )
+    coalesce((select auth.uid()) = any (array[user_a_supabase_id, user_b_supabase_id]), false)
   );
 
 -- What supabase-js .from('chat_messages').insert() does: allowed only as yourself, in your
@@ -52,3 +56,12 @@ create policy "chat participants send messages as themselves"
 revoke truncate, references, trigger
   on table public.chat_messages
   from anon, authenticated;
+
+-- A client chooses only a message's content: id, created_at and the participant columns are
+-- the server's, so nobody backdates, pins ('infinity') or hides a message (42501 otherwise).
+revoke insert
+  on table public.chat_messages
+  from anon, authenticated;
+grant insert (thread_id, sender_supabase_id, sender_mongo_id, recipient_mongo_id, body)
+  on table public.chat_messages
+  to authenticated;

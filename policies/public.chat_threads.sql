@@ -1,6 +1,9 @@
 -- Row Level Security and privileges of public.chat_threads (declared state).
 
 alter table public.chat_threads enable row level security;
+-- Forced: the owner too is subject to the policies unless it bypasses RLS (postgres on
+-- Supabase does, and so do the SECURITY DEFINER functions it owns): no silent owner exemption.
+alter table public.chat_threads force row level security;
 
 -- No insert, update or delete policy: threads are created by public.ensure_chat_thread()
 -- (SECURITY DEFINER), so a direct insert raises 42501 and an update/delete affects 0 rows.

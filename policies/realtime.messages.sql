@@ -16,8 +16,11 @@ create policy "chat participants read their thread topic"
     and exists (
       select 1
       from public.chat_threads t
-      where left((select realtime.topic()), 5) = 'chat:'
-        and t.thread_id = substr((select realtime.topic()), 6)
+      -- A scalar subquery (an InitPlan): the thread id is then a parameter, and chat_threads'
+      -- own policy lets a leakproof parameter comparison, not substr(), be its index condition.
+      where t.thread_id = (
+          select substr(realtime.topic(), 6) where left(realtime.topic(), 5) = 'chat:'
+        )
         and (select auth.uid()) in (t.user_a_supabase_id, t.user_b_supabase_id)
     )
   );
@@ -33,12 +36,19 @@ create policy "chat participants track presence on their thread topic"
   to authenticated
   with check (
     extension = 'presence'
+    -- Like Realtime's own presence probes: no event and no payload, so the row is nothing
+    -- Realtime would ever deliver as a message.
+    and event is null
+    and payload is null
     and topic = (select realtime.topic())
     and exists (
       select 1
       from public.chat_threads t
-      where left((select realtime.topic()), 5) = 'chat:'
-        and t.thread_id = substr((select realtime.topic()), 6)
+      -- A scalar subquery (an InitPlan): the thread id is then a parameter, and chat_threads'
+      -- own policy lets a leakproof parameter comparison, not substr(), be its index condition.
+      where t.thread_id = (
+          select substr(realtime.topic(), 6) where left(realtime.topic(), 5) = 'chat:'
+        )
         and (select auth.uid()) in (t.user_a_supabase_id, t.user_b_supabase_id)
     )
   );

@@ -3,6 +3,7 @@
 -- so RLS applies and a page is an index scan on chat_messages_thread_history_idx.
 -- The row comparison has no OR so it stays an Index Cond at any depth, in generic plans too;
 -- without a cursor it starts above every row ('infinity', the largest uuid).
+-- Cost: one primary-key lookup of the thread (in chat_history_page_limit), then the page's rows.
 create or replace function public.chat_history(
   _thread_id text,
   _before_created_at timestamptz default null,
@@ -30,7 +31,8 @@ as $$
       end
     )
   order by m.created_at desc, m.id desc
-  limit public.chat_history_page_size(_limit)
+  -- 0 for a thread the caller may not see: then the scan never starts.
+  limit public.chat_history_page_limit(_thread_id, _limit)
 $$;
 
 comment on function public.chat_history(text, timestamptz, uuid, integer) is

@@ -60,9 +60,14 @@ begin
             hint = 'Generate a UUID for the message and reuse it when retrying.';
   end if;
 
-  -- Blank: no character outside whitespace (the same test as chat_messages_body_not_blank).
+  -- Blank: no visible character. Whitespace, controls, zero-width and joiner characters,
+  -- fillers that render as nothing (U+115F, U+1160, U+3164, U+FFA0, U+2800), variation
+  -- selectors and tags do not count. The same test as chat_messages_body_not_blank.
   if _body is null or _body !~ (
-    '[^[:space:]\u0085\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]'
+    '[^[:space:]\u0001-\u001f\u007f-\u00a0\u00ad\u034f\u061c\u115f\u1160\u1680'
+    '\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f\u205f-\u206f\u2800\u3000'
+    '\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb'
+    '\U0001d173-\U0001d17a\U000e0000-\U000e007f\U000e0100-\U000e01ef]'
   ) then
     raise exception 'the message is empty'
       using errcode = '22023',

@@ -142,3 +142,99 @@ def test_message_for_a_missing_thread_is_refused_by_the_foreign_key(chat: Chat) 
     )
     assert result.sqlstate == "23503"
     assert result.status == 409
+
+
+# Invisible-only bodies: fillers and blanks that render as nothing, joiners, zero-width marks.
+INVISIBLE_BODIES = {
+    "hangul-filler": "\u3164",
+    "hangul-choseong-filler": "\u115f",
+    "hangul-jungseong-filler": "\u1160",
+    "halfwidth-hangul-filler": "\uffa0",
+    "braille-blank": "\u2800\u2800",
+    "zero-width-space": "\u200b",
+    "byte-order-mark": "\ufeff",
+    "zwj-zwnj": "\u200d\u200c",
+    "word-joiner-and-spaces": " \u2060 \u00a0\u3000",
+    "variation-selector": "\ufe0f",
+    "tag-characters": "\U000e0041\U000e007f",
+    "soft-hyphen-and-newline": "\u00ad\n",
+}
+
+
+@pytest.mark.parametrize("participant", ["alice", "bob"])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("id", "00000000-0000-4000-8000-000000000001"),
+        ("created_at", "2001-01-01 00:00:00+00"),
+        ("created_at", "infinity"),
+        ("user_a_supabase_id", "00000000-0000-4000-8000-000000000001"),
+    ],
+    ids=["id", "backdated", "pinned-infinity", "participant-column"],
+)
+def test_direct_insert_naming_a_server_column_is_denied(
+    chat: Chat, participant: str, column: str, value: str
+) -> None:
+    actor = getattr(chat, participant)
+    recipient = "bob" if participant == "alice" else "alice"
+    with chat.db.unchanged("public.chat_messages"):
+        assert_denied(
+            chat.caller(participant).execute(
+                "insert into public.chat_messages (thread_id, sender_supabase_id,"
+                f" sender_mongo_id, recipient_mongo_id, body, {column})"
+                " values (%s, %s, %s, %s, 'mine', %s)",
+                (
+                    chat.thread_id,
+                    actor.id,
+                    chat.mongo_id(participant),
+                    chat.mongo_id(recipient),
+                    value,
+                ),
+            )
+        )
+
+
+def test_direct_insert_gets_the_servers_id_time_and_participants(chat: Chat) -> None:
+    result = assert_allowed(
+        chat.caller("alice").execute(
+            _INSERT + " returning id, created_at <= now() + interval '1 minute' as now_ish,"
+            " user_a_supabase_id, user_b_supabase_id",
+            (chat.thread_id, chat.alice.id, ALICE_MONGO, BOB_MONGO, "server-stamped"),
+        ),
+        rowcount=1,
+    )
+    row = result.rows[0]
+    assert row["id"] is not None
+    assert row["now_ish"] is True
+    assert (row["user_a_supabase_id"], row["user_b_supabase_id"]) == (chat.alice.id, chat.bob.id)
+
+
+def test_service_role_still_sets_id_and_created_at(chat: Chat) -> None:
+    assert_allowed(
+        chat.caller("service_role").execute(
+            "insert into public.chat_messages (id, created_at, thread_id, sender_supabase_id,"
+            " sender_mongo_id, recipient_mongo_id, body)"
+            " values (gen_random_uuid(), '2020-01-01', %s, %s, %s, %s, 'imported')",
+            (chat.thread_id, chat.alice.id, ALICE_MONGO, BOB_MONGO),
+        ),
+        rowcount=1,
+    )
+
+
+@pytest.mark.parametrize("body", list(INVISIBLE_BODIES.values()), ids=list(INVISIBLE_BODIES))
+def test_direct_insert_of_an_invisible_body_is_refused_by_the_table(chat: Chat, body: str) -> None:
+    with chat.db.unchanged("public.chat_messages"):
+        result = chat.caller("alice").execute(
+            _INSERT, (chat.thread_id, chat.alice.id, ALICE_MONGO, BOB_MONGO, body)
+        )
+        assert result.sqlstate == "23514", result
+
+
+@pytest.mark.parametrize("body", ["\u3164x", "a\u200db", "\U0001f600", "\u2800\u28ff"])
+def test_a_body_with_one_visible_character_is_accepted(chat: Chat, body: str) -> None:
+    assert_allowed(
+        chat.caller("alice").execute(
+            _INSERT, (chat.thread_id, chat.alice.id, ALICE_MONGO, BOB_MONGO, body)
+        ),
+        rowcount=1,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from pgpolicy.postgrest.identity import Identity, as_anon, as_service_role, as_signed_in_without_sub
@@ -73,3 +74,47 @@ def test_join_checks_leave_no_rows_behind(chat: Chat) -> None:
     chat.db.join(f"chat:{chat.thread_id}", as_=_identity(chat, "alice"))
     chat.db.join(f"chat:{chat.thread_id}", as_=_identity(chat, "carol"))
     assert chat.count("realtime.messages") == before
+
+
+def _presence_write(chat: Chat, actor: str, event: str | None, payload: str | None) -> str | None:
+    """SQLSTATE of a presence row written as ``actor`` on its thread topic (None: accepted)."""
+    identity = _identity(chat, actor)
+    topic = f"chat:{chat.thread_id}"
+    conn = chat.db.conn
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute(
+                "select set_config('role', %s, true), set_config('realtime.topic', %s, true),"
+                " set_config('request.jwt.claims', %s, true),"
+                " set_config('request.jwt.claim.sub', %s, true)",
+                (identity.role, topic, identity.claims_json(), identity.sub or ""),
+            )
+            conn.execute(
+                "insert into realtime.messages (topic, extension, event, payload)"
+                " values (%s, 'presence', %s, %s::jsonb)",
+                (topic, event, payload),
+            )
+    except psycopg.Error as error:
+        return error.sqlstate or repr(error)
+    return None
+
+
+@pytest.mark.parametrize("participant", ["alice", "bob"])
+def test_participant_presence_row_without_event_or_payload_is_accepted(
+    chat: Chat, participant: str
+) -> None:
+    assert _presence_write(chat, participant, None, None) is None
+
+
+@pytest.mark.parametrize("participant", ["alice", "bob"])
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [("message", None), (None, '{"record": {"body": "forged"}}'), ("INSERT", '{"x": 1}')],
+    ids=["event", "payload", "event-and-payload"],
+)
+def test_participant_presence_row_with_event_or_payload_is_denied(
+    chat: Chat, participant: str, event: str | None, payload: str | None
+) -> None:
+    before = len(chat.db.broadcasts(f"chat:{chat.thread_id}"))
+    assert _presence_write(chat, participant, event, payload) == "42501"
+    assert len(chat.db.broadcasts(f"chat:{chat.thread_id}")) == before

@@ -11,6 +11,7 @@ import pytest
 
 from pgpolicy.testing.assertions import assert_allowed, assert_denied, assert_raised
 from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, CAROL_MONGO, Chat
+from tests.chat.test_chat_messages_access import INVISIBLE_BODIES
 
 
 @contextmanager
@@ -135,6 +136,12 @@ def test_blank_or_too_long_body_is_invalid_parameter(chat: Chat, body: str | Non
     with nothing_left_behind(chat):
         result = _send(chat, "alice", _body=body)
         assert_raised(result, "22023", status=400)
+
+
+@pytest.mark.parametrize("body", list(INVISIBLE_BODIES.values()), ids=list(INVISIBLE_BODIES))
+def test_invisible_body_is_blank_and_an_invalid_parameter(chat: Chat, body: str) -> None:
+    with nothing_left_behind(chat):
+        assert_raised(_send(chat, "alice", _body=body), "22023", status=400)
 
 
 def test_retry_with_the_same_client_id_inserts_once(chat: Chat) -> None:

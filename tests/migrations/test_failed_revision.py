@@ -41,9 +41,10 @@ def test_failing_upgrade_rolls_back_to_the_previous_revision_and_names_it(
 
 
 def test_failing_downgrade_keeps_the_revision_and_names_it(make_database: MakeDatabase) -> None:
-    head = REVISIONS[-1]
+    # 0004 (chat rpc) drops chat_history on downgrade: a function already gone makes it fail.
+    head = "0004"
     url = make_database()
-    runner.upgrade(ALEMBIC_INI, url, "head")
+    runner.upgrade(ALEMBIC_INI, url, head)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("drop function public.chat_history(text, timestamptz, uuid, integer)")
     before = catalog(url)

@@ -19,6 +19,18 @@ _TRIGGER = re.compile(
     re.I | re.S,
 )
 _DOLLAR_QUOTE = re.compile(r"(\$[A-Za-z_]*\$).*?\1", re.S)
+# Table privileges and row security switches: statements whose effect a later text does not
+# undo by itself (a grant stays when the line granting it is deleted), so a revision reverses
+# them explicitly. Column lists are kept: `grant insert (a, b) on table t to r`.
+_GRANT = re.compile(
+    r"\b(grant|revoke)\s+(.+?)\s+on\s+(?:table\s+)?((?:" + r"[\w$\"]+\s*\.\s*)?[\w$\"]+)"
+    r"\s+(to|from)\s+([^;]+?)\s*;",
+    re.I | re.S,
+)
+_ROW_SECURITY = re.compile(
+    r"\balter\s+table\s+([\w$.\"]+)\s+(enable|disable|force|no\s+force)\s+row\s+level\s+security",
+    re.I,
+)
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 _MODES = {"in", "out", "inout", "variadic"}
 
@@ -38,6 +50,46 @@ class DeclaredObjects:
             *(f"drop policy if exists {name} on {table}" for name, table in self.policies),
             *(f"drop function if exists {signature}" for signature in self.functions),
         ]
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def reversible_statements(sql: str) -> list[str]:
+    """Grants, revokes (on tables, column lists included) and row security switches in ``sql``,
+    each normalized to one lowercase line, in order. Function grants are left out: a function's
+    file re-creates it, and its grants with it."""
+    text = _strip(sql)
+    statements: list[tuple[int, str]] = []
+    for match in _GRANT.finditer(text):
+        if re.search(r"\bfunction\b", match.group(0), re.I):
+            continue
+        statements.append((match.start(), _normalized(match.group(0).rstrip(";"))))
+    for match in _ROW_SECURITY.finditer(text):
+        statements.append((match.start(), _normalized(match.group(0))))
+    return [statement for _, statement in sorted(statements)]
+
+
+def inverse_statement(statement: str) -> str:
+    """The statement undoing one of :func:`reversible_statements`.
+
+    A revoke is undone by the grant of the same privileges: the revoked privileges are taken
+    to have been held, as Supabase's default privileges grant ALL on public's tables to the
+    API roles. A column-list grant is undone by revoking the same columns.
+    """
+    grant = _GRANT.match(statement + ";")
+    if grant is not None:
+        verb, privileges, table, _direction, roles = grant.groups()
+        if verb.lower() == "grant":
+            return f"revoke {privileges} on table {table} from {roles}"
+        return f"grant {privileges} on table {table} to {roles}"
+    switch = _ROW_SECURITY.match(statement)
+    if switch is None:
+        raise ValueError(f"not a reversible statement: {statement}")
+    table, action = switch.group(1), _normalized(switch.group(2))
+    opposite = {"enable": "disable", "disable": "enable", "force": "no force", "no force": "force"}
+    return f"alter table {table} {opposite[action]} row level security"
 
 
 def _strip(sql: str) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from pgpolicy.declared.files import load_declared
+from pgpolicy.declared.files import FOLDERS, load_declared
 from pgpolicy.declared.history import embedded_state
-from pgpolicy.declared.objects import parse_objects
+from pgpolicy.declared.objects import inverse_statement, parse_objects, reversible_statements
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,18 @@ class FileChange:
         return re.sub(r"[^A-Z0-9]+", "_", self.path.removesuffix(".sql").upper())
 
     def upgrade_statements(self) -> list[str]:
-        return _drops_of_removed(self.before, self.after)
+        return _reversals(self.before, self.after) + _drops_of_removed(self.before, self.after)
 
     def downgrade_statements(self) -> list[str]:
-        return _drops_of_removed(self.after, self.before)
+        return _reversals(self.after, self.before) + _drops_of_removed(self.after, self.before)
+
+
+def _reversals(old: str | None, new: str | None) -> list[str]:
+    """Undo, newest first, the grants, revokes and row security switches ``old`` made that
+    ``new`` does not make again (re-applying ``new`` alone would leave them in force)."""
+    kept = set(reversible_statements(new)) if new else set()
+    made = reversible_statements(old) if old else []
+    return [inverse_statement(s) for s in reversed(made) if s not in kept]
 
 
 def _drops_of_removed(old: str | None, new: str | None) -> list[str]:
@@ -99,7 +107,12 @@ def render_revision(
         f'    "{c.path}": {c.constant if c.after is not None else repr("")},\n' for c in changes
     )
     upgrade = [f"    op.execute({s!r})" for c in changes for s in c.upgrade_statements()]
-    upgrade += [f"    _execute({c.constant})" for c in changes if c.after is not None]
+    # Within a folder, new files first: a changed function may call a function that is new.
+    applied = sorted(
+        (c for c in changes if c.after is not None),
+        key=lambda c: (FOLDERS.index(c.path.split("/", 1)[0]), c.before is not None),
+    )
+    upgrade += [f"    _execute({c.constant})" for c in applied]
     downgrade: list[str] = []
     for change in reversed(changes):
         downgrade += [f"    op.execute({s!r})" for s in change.downgrade_statements()]

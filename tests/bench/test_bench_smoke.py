@@ -1,0 +1,39 @@
+"""`make bench` still runs: every benchmark transaction succeeds under pgbench, on tiny data.
+
+No timing is asserted (speed targets live in `make bench` itself): pgbench aborts a run on
+the first failed statement, so a request the schema no longer allows, or a broken baseline,
+fails here. Plan shapes are tests/chat/test_plan_shape.py's business (on data large enough
+for the planner to prefer the index).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from pgpolicy.provision import Server
+from pgpolicy.provision.binaries import find_pg_bindir
+from pgpolicy.testing.plugin import skip_if_in_place
+from pgpolicy.testing.target import Target
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from chat_bench import run_bench
+from chat_seed import Shape
+
+
+def test_every_benchmark_transaction_runs(pg_server: Server, pg_target: Target) -> None:
+    skip_if_in_place(pg_target)
+    bindir = find_pg_bindir()
+    if bindir is None or not (bindir / "pgbench").exists():
+        pytest.skip("pgbench is not installed next to the server binaries")
+    figures, plans = run_bench(
+        pg_server, Shape(partners=40, big_thread_messages=300, small_thread_messages=2), 1, 3
+    )
+    assert len(figures) == 12
+    assert all(f.p50_ms > 0 and f.baseline_p50_ms > 0 for f in figures)
+    assert len(plans) == 2
+    for plan in plans.values():
+        assert "rows=50 loops=1" in plan.splitlines()[0], plan
