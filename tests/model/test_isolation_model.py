@@ -34,6 +34,7 @@ from hypothesis.stateful import (
 )
 from psycopg import sql
 
+from pgpolicy.postgrest.claims import Actor
 from pgpolicy.postgrest.request import Request, Result
 from pgpolicy.testing.harness import Database
 from tests.model.model import (
@@ -200,6 +201,25 @@ class ChatWorlds(RuleBasedStateMachine):
             return self.db.as_signed_in_without_sub()
         return self.db.as_service_role()
 
+    def _sign_up(self, label: str, mongo_id: str | None) -> tuple[str | None, Actor]:
+        """An auth.users row written in the world's savepoint, so the world rolls it back.
+
+        (``db.create_user`` signs up on a connection of its own, committed: worlds would
+        leak into one another.) The sync trigger on auth.users fires all the same.
+        """
+        metadata = {"mongoUserId": mongo_id} if mongo_id is not None else {}
+        actor = Actor(
+            id=uuid.uuid4(), email=f"{label}@example.test", app_metadata=metadata, label=label
+        )
+        sqlstate, _ = self._privileged(
+            "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data,"
+            " raw_user_meta_data, is_anonymous, created_at, updated_at)"
+            " values ('00000000-0000-0000-0000-000000000000', %s, 'authenticated',"
+            " 'authenticated', %s, %s, '{}', false, now(), now())",
+            (actor.id, actor.email, json.dumps(metadata)),
+        )
+        return sqlstate, actor
+
     def _privileged(self, query: Any, params: Any = None) -> tuple[str | None, list[Any]]:
         """Run a world-changing statement in a savepoint: (SQLSTATE or None, rows)."""
         try:
@@ -259,8 +279,8 @@ class ChatWorlds(RuleBasedStateMachine):
         mongo_ids = data.draw(st.permutations(MONGO_IDS), label="founders' Mongo ids")
         third_linked = data.draw(st.booleans(), label="third user linked")
         for number, mongo_id in enumerate([*mongo_ids[:2], mongo_ids[2] if third_linked else None]):
-            metadata = {"mongoUserId": mongo_id} if mongo_id is not None else {}
-            actor = self.db.create_user(f"u{number + 1}", app_metadata=metadata)
+            sqlstate, actor = self._sign_up(f"u{number + 1}", mongo_id)
+            assert sqlstate is None, sqlstate
             self.world.users.append(User(actor, mongo_id))
         first, second = self.world.users[:2]
         sqlstate, _ = self._privileged(*_thread_insert(first, second, ordered=True))
@@ -273,14 +293,7 @@ class ChatWorlds(RuleBasedStateMachine):
     def sign_up(self, data: st.DataObject) -> None:
         mongo_id = data.draw(st.none() | st.sampled_from(MONGO_IDS), label="mongoUserId")
         outcome = self.world.link_outcome(None, mongo_id)
-        label = f"u{len(self.world.users) + 1}"
-        metadata = {"mongoUserId": mongo_id} if mongo_id is not None else {}
-        try:
-            with self.db.conn.transaction():
-                actor = self.db.create_user(label, app_metadata=metadata)
-            sqlstate = None
-        except psycopg.Error as error:
-            sqlstate = error.sqlstate
+        sqlstate, actor = self._sign_up(f"u{len(self.world.users) + 1}", mongo_id)
         assert sqlstate == outcome.sqlstate, f"sign-up with {mongo_id}: {sqlstate}"
         if sqlstate is None:
             self.world.users.append(User(actor, mongo_id))
