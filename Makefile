@@ -54,7 +54,7 @@ bench: install
 	$(BIN)/python bench/chat_bench.py
 
 ## the model-based isolation check with its long hypothesis profile (5,000 worlds of 40 steps;
-## the normal test run has the ci profile: 500 worlds of 20 steps)
+## the normal test run has the ci profile: 500 worlds of 25 steps)
 .PHONY: fuzz
 fuzz: install
 	$(BIN)/pytest -q -s -p no:cacheprovider tests/model --hypothesis-profile=fuzz

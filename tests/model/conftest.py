@@ -15,5 +15,5 @@ _COMMON = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
 }
 
-settings.register_profile("ci", max_examples=500, stateful_step_count=20, **_COMMON)
+settings.register_profile("ci", max_examples=500, stateful_step_count=25, **_COMMON)
 settings.register_profile("fuzz", max_examples=5000, stateful_step_count=40, **_COMMON)

@@ -160,17 +160,20 @@ class ChatWorlds(RuleBasedStateMachine):
         second = data.draw(st.sampled_from([n for n in linked if n != first]), label="second")
         return linked[first], linked[second]
 
-    def _direction(self, data: st.DataObject, caller: Caller, thread_id: str) -> tuple[str, str]:
-        """The caller's own direction in the thread, or one id of it changed, or any two."""
+    def _direction(
+        self, data: st.DataObject, caller: Caller, thread_id: str, *, own: bool = True
+    ) -> tuple[str, str]:
+        """The caller's own direction in the thread (unless ``own`` is false), or one id of it
+        changed, or any two."""
         thread = self.world.threads.get(thread_id)
         side = thread.side(caller.uid) if thread is not None else None
         if side is None:
             side = (thread_id.split("__")[0], thread_id.split("__")[-1])
         mine, theirs = side
         anyone = st.sampled_from(MONGO_IDS)
+        shapes = ["reversed", "other sender", "other recipient", "any"]
         shape = data.draw(
-            st.sampled_from(["own", "own", "reversed", "other sender", "other recipient", "any"]),
-            label="direction",
+            st.sampled_from(["own", "own", *shapes] if own else shapes), label="direction"
         )
         if shape == "own":
             return mine, theirs
@@ -446,7 +449,9 @@ class ChatWorlds(RuleBasedStateMachine):
         if side is not None and not tampered:
             sender_mongo, recipient_mongo = side
         else:
-            sender_mongo, recipient_mongo = self._direction(data, caller, thread_id)
+            sender_mongo, recipient_mongo = self._direction(
+                data, caller, thread_id, own=side is None
+            )
         senders = {"stranger": STRANGER} | {u.actor.label: u.id for u in self.world.users}
         if caller.uid is not None and not (
             tampered and data.draw(st.booleans(), label="another sender")
