@@ -196,6 +196,23 @@ def _thread_list(owner: int | None) -> str:
     return _body(f"select public.chat_threads.* from public.chat_threads{where} limit 50")
 
 
+def _member_thread_list(owner: int | None) -> str:
+    """GET /chat_thread_members?select=*,chat_threads(*)&order=last_message_at.desc&limit=50:
+    the newest-first thread list, each thread embedded (a to-one embed is a lateral join)."""
+    where = (
+        "" if owner is None else f" where chat_thread_members.user_id = {_literal(user_id(owner))}"
+    )
+    return _body(
+        "select public.chat_thread_members.*,"
+        " row_to_json(chat_thread_members_chat_threads_1.*)::jsonb as chat_threads"
+        " from public.chat_thread_members"
+        " left join lateral (select chat_threads_1.* from public.chat_threads as chat_threads_1"
+        " where chat_threads_1.thread_id = public.chat_thread_members.thread_id)"
+        f" as chat_thread_members_chat_threads_1 on true{where}"
+        " order by public.chat_thread_members.last_message_at desc limit 50"
+    )
+
+
 def _join_check(n: int | None, topic: str, membership: str) -> str:
     """Realtime's private-channel join: probe rows, the subscriber's settings, read, rollback."""
     claims = json.dumps(_claims(n))  # ": " keeps pgbench from reading :name as a variable
@@ -263,6 +280,14 @@ def requests(conn: psycopg.Connection[Any], shape: Shape) -> list[Request]:
                 f"thread list (50 rows), {who}",
                 _postgrest(n, "GET", "/chat_threads", _thread_list(None)),
                 _postgrest(None, "GET", "/chat_threads", _thread_list(n)),
+            )
+        )
+    for who, n, _partner in users:
+        rows.append(
+            Request(
+                f"thread list newest first (50 rows, chat_thread_members), {who}",
+                _postgrest(n, "GET", "/chat_thread_members", _member_thread_list(None)),
+                _postgrest(None, "GET", "/chat_thread_members", _member_thread_list(n)),
             )
         )
     for who, n, partner in users:

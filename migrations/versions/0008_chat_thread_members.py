@@ -31,7 +31,8 @@ depends_on: str | Sequence[str] | None = None
 THREAD_MEMBERS_TABLE = r"""
 create table public.chat_thread_members (
   user_id uuid not null,
-  thread_id text not null references public.chat_threads (thread_id) on delete cascade,
+  thread_id text not null
+    references public.chat_threads (thread_id) on update cascade on delete cascade,
   last_message_at timestamptz,
   primary key (user_id, thread_id)
 );
@@ -73,9 +74,10 @@ set search_path = ''
 as $$
 begin
   if tg_op = 'UPDATE' then
-    -- Changed participants: the old memberships go (deletes cascade from chat_threads).
+    -- Changed participants: their old memberships go (a changed thread_id has cascaded to
+    -- them already; deleted threads cascade too).
     delete from public.chat_thread_members m
-    where m.thread_id = old.thread_id
+    where m.thread_id = new.thread_id
       and m.user_id not in (new.user_a_supabase_id, new.user_b_supabase_id);
   end if;
   -- One statement for both rows, by primary key: a new message's touch costs two index lookups.
@@ -97,7 +99,7 @@ revoke execute on function public.sync_chat_thread_members()
   from public, anon, authenticated;
 
 create or replace trigger sync_chat_thread_members
-  after insert or update of user_a_supabase_id, user_b_supabase_id, last_message_at
+  after insert or update of thread_id, user_a_supabase_id, user_b_supabase_id, last_message_at
   on public.chat_threads
   for each row
   execute function public.sync_chat_thread_members();
