@@ -42,14 +42,9 @@ from chat_seed import (
     user_id,
 )
 
-from pgpolicy.provision import (
-    Server,
-    drop_database,
-    provide_server,
-    unique_database_name,
-)
+from pgpolicy.provision import Server, provide_server
 from pgpolicy.provision.binaries import find_pg_bindir
-from pgpolicy.testing.template import build_template
+from pgpolicy.testing.template import migrated_template
 
 ROOT = Path(__file__).resolve().parents[1]
 DEEP = 100_000
@@ -454,9 +449,7 @@ def run_bench(
     server: Server, shape: Shape, rounds: int, transactions: int
 ) -> tuple[list[Figures], dict[str, str]]:
     """Seed a throwaway database of ``server`` with ``shape``, measure, drop it."""
-    name = unique_database_name("pgpolicy_bench")
-    build_template(server, name, ROOT / "alembic.ini")
-    try:
+    with migrated_template(server, ROOT / "alembic.ini", base=None) as name:
         with psycopg.connect(server.url(name), autocommit=True) as conn:
             start = time.perf_counter()
             seed(conn, shape)
@@ -470,8 +463,6 @@ def run_bench(
                 for label, depth in (("depth 0", 0), (f"{_deep(shape):,} back", _deep(shape)))
             }
         return measure(server.url(name), rows, rounds=rounds, transactions=transactions), plans
-    finally:
-        drop_database(server, name)
 
 
 def main() -> None:

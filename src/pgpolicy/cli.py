@@ -23,6 +23,7 @@ from pgpolicy.provision import (
     server_from_url,
     start_dev_cluster,
     stop_dev_cluster,
+    with_shaped_cluster_admin,
 )
 from pgpolicy.supabase import (
     SupabaseDetected,
@@ -31,6 +32,7 @@ from pgpolicy.supabase import (
     missing_prerequisites,
     supabase_markers,
 )
+from pgpolicy.supabase.standin import install_sealed_stand_in
 
 DEV_DATABASE = "pgpolicy_dev"
 DEFAULT_DATADIR = Path(".pgdata")
@@ -45,7 +47,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     ini = Path(args.alembic_ini)
     scripts = _scripts(args.alembic_ini)
     if args.url:
-        server = server_from_url(args.url)
+        server = with_shaped_cluster_admin(server_from_url(args.url))
         dbname = server.maintenance_db
         where = f"the database at {server.host}:{server.port}/{dbname}"
     else:
@@ -59,7 +61,8 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     if supabase:
         compat = "Supabase database (compat layer not needed, nothing installed)"
     else:
-        install_compat(url)
+        # As the cluster's bootstrap superuser (supabase_admin), with Supabase's ownership.
+        install_compat(server.admin().url(dbname))
         compat = "installed (roles, auth, realtime, today's realtime.messages partitions)"
     upgrade(ini, url, args.revision)
     heads = scripts.get_heads()
@@ -68,6 +71,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     print(f"database:   {where}")
     print(f"compat:     {compat}")
     print(f"revision:   {', '.join(current) or 'base'} ({state})")
+    print(f"role:       migrations ran as {server.user}")
     print(f"url:        {url}")
     print(f"connect:    {server.psql_command(dbname)}")
     if not args.url:
@@ -97,10 +101,12 @@ def cmd_db_status(args: argparse.Namespace) -> None:
 
 def cmd_compat_install(args: argparse.Namespace) -> None:
     try:
-        install_compat(args.url)
+        differences = install_compat(args.url)
     except SupabaseDetected as error:
         raise CommandFailed(f"refused: {error}") from error
     print("compat layer installed (idempotent: running it again changes nothing)")
+    for difference in differences:
+        print(f"left as it is (differs from Supabase): {difference}")
 
 
 def cmd_compat_partitions(args: argparse.Namespace) -> None:
@@ -117,6 +123,23 @@ def cmd_compat_check(args: argparse.Namespace) -> None:
     print("missing:    " + (", ".join(missing) if missing else "nothing"))
     if missing:
         raise SystemExit(1)
+
+
+def cmd_supabase_like_start(args: argparse.Namespace) -> None:
+    """A Supabase-shaped cluster whose postgres database is detected as real Supabase."""
+    # A stand-in for tests: the throwaway cluster's fast, crash-unsafe settings.
+    server = start_dev_cluster(Path(args.datadir).resolve(), durable=False)
+    # A database of postgres's own can be cloned; the cluster's postgres database (owned by
+    # supabase_admin) cannot, so the harness runs its tests in place there.
+    if args.dbname != server.maintenance_db:
+        ensure_database(server, args.dbname)
+    install_sealed_stand_in(server.admin().url(args.dbname))
+    print(server.url(args.dbname))
+
+
+def cmd_supabase_like_stop(args: argparse.Namespace) -> None:
+    was_running = stop_dev_cluster(Path(args.datadir).resolve())
+    print("stopped" if was_running else "not running")
 
 
 def _scripts(alembic_ini: str) -> ScriptDirectory:
@@ -308,6 +331,23 @@ def build_parser() -> argparse.ArgumentParser:
     partitions.add_argument("--url", required=True)
     partitions.add_argument("--days-ahead", type=int, default=3)
     partitions.set_defaults(handler=cmd_compat_partitions)
+    like = commands.add_parser(
+        "supabase-like",
+        help="a local database detected as real Supabase (prints its URL), for the "
+        "real-Supabase test path",
+    ).add_subparsers(dest="action", required=True)
+    for action, handler in (("start", cmd_supabase_like_start), ("stop", cmd_supabase_like_stop)):
+        sub = like.add_parser(action)
+        sub.add_argument("--datadir", default=".pgdata-supabase-like")
+        if action == "start":
+            sub.add_argument(
+                "--dbname",
+                default="postgres",
+                help="database to make Supabase-like (default postgres: tests run in place; "
+                "another name is created owned by postgres, so the harness can clone it)",
+            )
+        sub.set_defaults(handler=handler)
+
     check = compat.add_parser("check", help="is this Supabase; what is missing")
     check.add_argument("--url", required=True)
     check.set_defaults(handler=cmd_compat_check)

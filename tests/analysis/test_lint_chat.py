@@ -4,7 +4,7 @@ nested-policy cost trap found at revision 0004, and the command's outputs and ex
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -19,8 +19,6 @@ from pgpolicy.analysis.lint import (
 )
 from pgpolicy.cli import main
 from pgpolicy.migrate.runner import upgrade
-from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
-from pgpolicy.supabase import install_compat
 from pgpolicy.testing.harness import Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,16 +28,11 @@ CHAT_MESSAGES_READ = (
 
 
 @pytest.fixture(scope="module")
-def chat_at_0004(pg_server: Server) -> Iterator[str]:
+def chat_at_0004(pg_new_session_database: Callable[..., str]) -> str:
     """A fresh database migrated to revision 0004 exactly (before the policy was keyed)."""
-    name = unique_database_name("pgpolicy_lint0004")
-    create_database(pg_server, name)
-    try:
-        install_compat(pg_server.url(name))
-        upgrade(ROOT / "alembic.ini", pg_server.url(name), "0004")
-        yield pg_server.url(name)
-    finally:
-        drop_database(pg_server, name)
+    url = pg_new_session_database("pgpolicy_lint0004")
+    upgrade(ROOT / "alembic.ini", url, "0004")
+    return url
 
 
 def test_the_nested_policy_trap_is_found_at_revision_0004(chat_at_0004: str) -> None:

@@ -195,6 +195,8 @@ grant execute on function public.custom_access_token_hook(jsonb) to supabase_aut
 """
 
 
+# Auth calls the hook on its own connection, which sees only committed work.
+@pytest.mark.commit
 def test_user_claims_come_through_the_access_token_hook(db: Database, tmp_path: Path) -> None:
     db.execute(NOTES_SCHEMA)
     db.execute(HOOK)

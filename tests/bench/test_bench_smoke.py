@@ -15,6 +15,8 @@ import pytest
 
 from pgpolicy.provision import Server
 from pgpolicy.provision.binaries import find_pg_bindir
+from pgpolicy.testing.plugin import skip_if_in_place
+from pgpolicy.testing.target import Target
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -22,7 +24,8 @@ from chat_bench import run_bench
 from chat_seed import Shape
 
 
-def test_every_benchmark_transaction_runs(pg_server: Server) -> None:
+def test_every_benchmark_transaction_runs(pg_server: Server, pg_target: Target) -> None:
+    skip_if_in_place(pg_target)
     bindir = find_pg_bindir()
     if bindir is None or not (bindir / "pgbench").exists():
         pytest.skip("pgbench is not installed next to the server binaries")

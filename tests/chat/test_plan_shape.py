@@ -25,8 +25,10 @@ import psycopg
 import pytest
 
 from pgpolicy.postgrest.claims import Actor
-from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
+from pgpolicy.provision import Server, temporary_database
 from pgpolicy.testing.harness import Database
+from pgpolicy.testing.plugin import skip_if_in_place
+from pgpolicy.testing.target import AuthAdmin, Target
 from tests.chat.production_shape import Shape, World, seed
 
 HISTORY_INDEX = "chat_messages_thread_history_idx"
@@ -58,28 +60,39 @@ Plan = dict[str, Any]
 class Seeded:
     db: Database
     world: World
+    # auto_explain's settings need a superuser: the server's admin role, when the toolkit
+    # has one (the embedded cluster), reads the plans; the request itself is the same.
+    admin_url: str | None = None
 
 
-def _seeded(pg_server: Server, pg_template: str, shape: Shape) -> Iterator[Seeded]:
-    name = unique_database_name("pgpolicy_plan")
-    create_database(pg_server, name, template=pg_template)
-    conn = psycopg.connect(pg_server.url(name), autocommit=True)
-    try:
-        db = Database(conn=conn, url=pg_server.url(name), committing=True)
-        yield Seeded(db, seed(db, shape))
-    finally:
-        conn.close()
-        drop_database(pg_server, name)
+def _seeded(
+    pg_server: Server, pg_target: Target, pg_auth_admin: AuthAdmin, pg_template: str, shape: Shape
+) -> Iterator[Seeded]:
+    skip_if_in_place(pg_target)
+    with (
+        temporary_database(pg_server, "pgpolicy_plan", template=pg_template) as name,
+        psycopg.connect(pg_server.url(name), autocommit=True) as conn,
+    ):
+        db = Database(conn=conn, url=pg_server.url(name), committing=True, auth_admin=pg_auth_admin)
+        try:
+            admin_url = pg_server.admin().url(name) if pg_server.admin_user else None
+            yield Seeded(db, seed(db, shape), admin_url)
+        finally:
+            db.close()
 
 
 @pytest.fixture(scope="module")
-def small(pg_server: Server, pg_template: str) -> Iterator[Seeded]:
-    yield from _seeded(pg_server, pg_template, SMALL)
+def small(
+    pg_server: Server, pg_target: Target, pg_auth_admin: AuthAdmin, pg_template: str
+) -> Iterator[Seeded]:
+    yield from _seeded(pg_server, pg_target, pg_auth_admin, pg_template, SMALL)
 
 
 @pytest.fixture(scope="module")
-def large(pg_server: Server, pg_template: str) -> Iterator[Seeded]:
-    yield from _seeded(pg_server, pg_template, LARGE)
+def large(
+    pg_server: Server, pg_target: Target, pg_auth_admin: AuthAdmin, pg_template: str
+) -> Iterator[Seeded]:
+    yield from _seeded(pg_server, pg_target, pg_auth_admin, pg_template, LARGE)
 
 
 def _actor(seeded: Seeded, who: str) -> tuple[Actor, str]:
@@ -259,7 +272,15 @@ def _nested_plans(seeded: Seeded, actor: Actor, **args: Any) -> list[Plan]:
     PostgREST passes each argument as a subquery of its JSON body, so the function is not
     inlined into the outer query: auto_explain (nested statements) shows its inner plan.
     """
-    conn = seeded.db.conn
+    if seeded.admin_url is None:
+        return _logged_plans(seeded, seeded.db.conn, actor, args)
+    with psycopg.connect(seeded.admin_url, autocommit=True) as admin:
+        return _logged_plans(seeded, admin, actor, args)
+
+
+def _logged_plans(
+    seeded: Seeded, conn: psycopg.Connection[Any], actor: Actor, args: dict[str, Any]
+) -> list[Plan]:
     try:
         conn.execute("load 'auto_explain'")
     except psycopg.errors.InsufficientPrivilege:
@@ -272,7 +293,7 @@ def _nested_plans(seeded: Seeded, actor: Actor, **args: Any) -> list[Plan]:
     ):
         conn.execute("select set_config(%s, %s, false)", (setting, value))
     try:
-        result = seeded.db.as_user(actor).rpc("chat_history", **args)
+        result = seeded.db.as_user(actor, conn=conn).rpc("chat_history", **args)
     finally:
         conn.execute("reset client_min_messages")
         conn.execute("select set_config('auto_explain.log_min_duration', '-1', false)")

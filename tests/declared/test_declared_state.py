@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -20,8 +20,7 @@ from pgpolicy.declared import load_declared, parse_objects
 from pgpolicy.declared.drift import check_drift
 from pgpolicy.declared.revision import pending_changes, write_revision
 from pgpolicy.migrate.runner import alembic_config, downgrade, upgrade
-from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
-from pgpolicy.supabase import install_compat
+from pgpolicy.provision import Server
 from pgpolicy.testing.harness import Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,12 +97,9 @@ def project_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def compat_database(pg_server: Server) -> Iterator[str]:
-    name = unique_database_name("pgpolicy_declared")
-    create_database(pg_server, name)
-    install_compat(pg_server.url(name))
-    yield pg_server.url(name)
-    drop_database(pg_server, name)
+def compat_database(pg_new_database: Callable[..., str]) -> str:
+    """A new project's database: Supabase's objects, none of ours (dropped after)."""
+    return pg_new_database("pgpolicy_declared")
 
 
 def _digests(folder: Path) -> dict[str, str]:

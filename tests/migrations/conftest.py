@@ -7,6 +7,7 @@ Supabase compat layer alone, as a new project would.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import alembic.config
 import pytest
@@ -15,41 +16,43 @@ from sqlalchemy import Engine, create_engine, pool
 from pgpolicy.catalog import Catalog
 from pgpolicy.migrate import runner
 from pgpolicy.migrate.settings import sqlalchemy_url
-from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
-from pgpolicy.supabase import install_compat
+from pgpolicy.provision import Server, temporary_database
+from pgpolicy.testing.plugin import skip_if_in_place
+from pgpolicy.testing.target import Target
 from tests.migrations.support import ALEMBIC_INI, catalog, revisions
 
 MakeDatabase = Callable[..., str]
 
 
-def _databases(server: Server, names: list[str]) -> MakeDatabase:
+def _databases(
+    server: Server, target: Target, janitor: ExitStack, with_supabase: MakeDatabase
+) -> MakeDatabase:
     def make(*, compat: bool = True) -> str:
-        name = unique_database_name("pgpolicy_migrations")
-        create_database(server, name)
-        names.append(name)
-        url = server.url(name)
         if compat:
-            install_compat(url)
-        return url
+            return with_supabase("pgpolicy_migrations")
+        skip_if_in_place(target)
+        name = janitor.enter_context(temporary_database(server, "pgpolicy_migrations"))
+        return server.url(name)
 
     return make
 
 
 @pytest.fixture(scope="session")
-def make_session_database(pg_server: Server) -> Iterator[MakeDatabase]:
-    names: list[str] = []
-    yield _databases(pg_server, names)
-    for name in names:
-        drop_database(pg_server, name)
+def make_session_database(
+    pg_server: Server, pg_target: Target, pg_new_session_database: MakeDatabase
+) -> Iterator[MakeDatabase]:
+    with ExitStack() as janitor:
+        yield _databases(pg_server, pg_target, janitor, pg_new_session_database)
 
 
 @pytest.fixture
-def make_database(pg_server: Server) -> Iterator[MakeDatabase]:
-    """``make_database(compat=True)``: a new database (compat layer installed), dropped after."""
-    names: list[str] = []
-    yield _databases(pg_server, names)
-    for name in names:
-        drop_database(pg_server, name)
+def make_database(
+    pg_server: Server, pg_target: Target, pg_new_database: MakeDatabase
+) -> Iterator[MakeDatabase]:
+    """``make_database(compat=True)``: a new database (with Supabase's objects unless
+    ``compat=False``: then an empty one), dropped after."""
+    with ExitStack() as janitor:
+        yield _databases(pg_server, pg_target, janitor, pg_new_database)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,8 @@
-"""Claims go through public.custom_access_token_hook when it exists, as Supabase Auth does."""
+"""Claims go through public.custom_access_token_hook when it exists, as Supabase Auth does.
+
+Auth calls the hook on its own connection (as supabase_auth_admin), which sees only committed
+work: the tests that create a hook commit it.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ def test_without_a_hook_claims_are_the_default_set(db: Database) -> None:
     assert row["jwt"]["sub"] == str(alice.id)
 
 
+@pytest.mark.commit
 def test_hook_claims_reach_the_policies(db: Database) -> None:
     db.execute(_HOOK)
     db.execute(
@@ -37,6 +42,7 @@ def test_hook_claims_reach_the_policies(db: Database) -> None:
     assert row["jwt"]["sub"] == str(alice.id)
 
 
+@pytest.mark.commit
 def test_hook_runs_as_supabase_auth_admin_so_it_needs_the_grant(db: Database) -> None:
     db.execute(_HOOK)
     db.execute(
@@ -48,6 +54,7 @@ def test_hook_runs_as_supabase_auth_admin_so_it_needs_the_grant(db: Database) ->
         db.as_user(alice)
 
 
+@pytest.mark.commit
 def test_a_hook_error_refuses_the_token(db: Database) -> None:
     db.execute(
         "create function public.custom_access_token_hook(event jsonb) returns jsonb"
@@ -56,4 +63,13 @@ def test_a_hook_error_refuses_the_token(db: Database) -> None:
     )
     alice = db.create_user("alice")
     with pytest.raises(HookError, match="refused"):
+        db.as_user(alice)
+
+
+def test_a_hook_is_not_called_over_the_tests_own_uncommitted_work(db: Database) -> None:
+    alice = db.create_user("alice")
+    # Auth's own connection would not see this hook, nor any row the test wrote: refused,
+    # naming the fix, rather than minting claims that ignore the test's own work.
+    db.execute(_HOOK)
+    with pytest.raises(HookError, match="mark the test commit"):
         db.as_user(alice)

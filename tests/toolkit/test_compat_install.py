@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from pgpolicy.provision import Server, create_database, drop_database, unique_database_name
+from pgpolicy.provision import Server, temporary_database
 from pgpolicy.supabase import SupabaseDetected, install_compat, missing_prerequisites
+from pgpolicy.supabase.install import compat_sql_files, server_differences
+from pgpolicy.testing.target import Target
 
 _CATALOG = """
 select 'fn' as kind, p.oid::regprocedure::text as name,
@@ -31,11 +33,12 @@ order by 1, 2
 
 
 @pytest.fixture
-def empty_database(pg_server: Server) -> Iterator[str]:
-    name = unique_database_name("pgpolicy_compat")
-    create_database(pg_server, name)
-    yield pg_server.url(name)
-    drop_database(pg_server, name)
+def empty_database(pg_server: Server, pg_target: Target) -> Iterator[str]:
+    """A new empty database, reached as the role that installs the compat layer."""
+    if pg_target.kind == "supabase":
+        pytest.skip("the compat layer is never installed on a real Supabase database")
+    with temporary_database(pg_server, "pgpolicy_compat") as name:
+        yield pg_server.admin().url(name)
 
 
 def _catalog(url: str) -> list[tuple[object, ...]]:
@@ -94,3 +97,20 @@ def test_missing_prerequisites_are_named_on_plain_postgres(empty_database: str) 
         missing = missing_prerequisites(conn)
     assert "table auth.users" in missing
     assert "table realtime.messages" in missing
+
+
+def test_a_role_the_layer_did_not_create_is_left_as_it_is_and_reported(
+    pg_server: Server, pg_target: Target
+) -> None:
+    if pg_target.kind != "embedded":
+        pytest.skip("needs the embedded cluster's superuser to fake a pre-existing role")
+    with psycopg.connect(pg_server.admin().url()) as conn:  # one transaction, rolled back
+        # As if dashboard_user had existed before the layer, in a shape of its own.
+        conn.execute("comment on role dashboard_user is null")
+        conn.execute("alter role dashboard_user nocreatedb")
+        conn.execute(dict(compat_sql_files())["010_roles.sql"].encode())
+        assert conn.execute(
+            "select rolcreatedb from pg_roles where rolname = 'dashboard_user'"
+        ).fetchone() == (False,)
+        assert "dashboard_user is NOCREATEDB" in server_differences(conn)
+        conn.rollback()

@@ -13,6 +13,8 @@ import textwrap
 from pathlib import Path
 
 from pgpolicy.provision import Server
+from pgpolicy.testing.plugin import skip_if_in_place
+from pgpolicy.testing.target import Target
 
 _ENV_PY = """
 from alembic import context
@@ -94,8 +96,10 @@ def _pytest(root: Path, server: Server) -> tuple[int, str]:
 
 
 def test_an_env_py_with_a_pooled_engine_does_not_break_the_template(
-    tmp_path: Path, pg_server: Server
+    tmp_path: Path, pg_server: Server, pg_target: Target
 ) -> None:
+    # In place, this session's own migrations occupy the database another project would use.
+    skip_if_in_place(pg_target)
     _project(tmp_path)
     returncode, output = _pytest(tmp_path, pg_server)
     assert returncode == 0, output
@@ -104,8 +108,9 @@ def test_an_env_py_with_a_pooled_engine_does_not_break_the_template(
 
 
 def test_a_connection_env_py_keeps_open_fails_with_what_to_change(
-    tmp_path: Path, pg_server: Server
+    tmp_path: Path, pg_server: Server, pg_target: Target
 ) -> None:
+    skip_if_in_place(pg_target)  # in place, no template is cloned: nothing to refuse
     _project(tmp_path, _ENV_PY_LEAKING_A_RAW_CONNECTION)
     returncode, output = _pytest(tmp_path, pg_server)
     assert returncode != 0

@@ -30,6 +30,7 @@ from pgpolicy.provision import (
     stop_dev_cluster,
     unique_database_name,
 )
+from pgpolicy.testing.target import resolve_target
 
 IS_ROOT = os.geteuid() == 0
 needs_binaries = pytest.mark.skipif(
@@ -322,3 +323,18 @@ def test_container_server_when_docker_runs(monkeypatch: pytest.MonkeyPatch) -> N
     with provide_server(env={"PGPOLICY_DOCKER_IMAGE": image}) as server:
         assert server.source == "container"
         assert _scalar(server, "select 1") == 1
+
+
+def test_a_supabase_image_is_taken_for_a_real_supabase_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    available, reason = docker_available()
+    if not available:
+        pytest.skip(reason)
+    monkeypatch.setattr(provide_module, "find_pg_bindir", lambda: None)
+    image = os.environ.get("PGPOLICY_SUPABASE_IMAGE", "supabase/postgres:15.8.1.085")
+
+    with provide_server(env={"PGPOLICY_DOCKER_IMAGE": image}) as server:
+        assert server.user == "postgres"
+        target = resolve_target(server)
+        assert target.kind == "supabase", target

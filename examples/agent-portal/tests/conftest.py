@@ -28,6 +28,14 @@ MEMBERS = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test commits, in a database of its own: the access token hook reads
+    portal_members, and Supabase Auth calls it on its own connection (as
+    supabase_auth_admin), which sees only committed rows."""
+    for item in items:
+        item.add_marker(pytest.mark.commit)
+
+
 @dataclass
 class Portal:
     db: Database

@@ -42,6 +42,18 @@ _PRE_REQUEST = (
     " pg_catalog.set_config('request.cookies', %s, true)"
 )
 
+# PostgREST (v10+) applies the impersonated role's own settings (ALTER ROLE ... SET, such as
+# Supabase's statement_timeout of 3s for anon and 8s for authenticated) in each request.
+_ROLE_SETTINGS = (
+    "select pg_catalog.set_config(split_part(s.setting, '=', 1),"
+    " substr(s.setting, strpos(s.setting, '=') + 1), true) is not null as applied,"
+    " split_part(s.setting, '=', 1) as name"
+    " from pg_catalog.pg_db_role_setting r, unnest(r.setconfig) as s(setting)"
+    " where r.setrole = (select oid from pg_catalog.pg_roles where rolname = %s)"
+    " and r.setdatabase in (0, (select oid from pg_catalog.pg_database"
+    " where datname = current_database()))"
+)
+
 # Back to the harness's own role and no claims, for the rest of the test transaction.
 _POST_REQUEST = (
     "select pg_catalog.set_config('request.jwt.claims', '', true),"
@@ -125,10 +137,14 @@ class Request:
         try:
             with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(_PRE_REQUEST, self._settings(method, path))
+                cur.execute(_ROLE_SETTINGS, (self.identity.role,))
+                role_settings = [str(row["name"]) for row in cur.fetchall()]
                 cur.execute(query, params)
                 result.rowcount = cur.rowcount
                 if cur.description is not None:
                     result.rows = cur.fetchall()
+                for name in role_settings:
+                    cur.execute(sql.SQL("reset {}").format(sql.Identifier(name)))
                 cur.execute(_POST_REQUEST)
         except psycopg.Error as error:
             if error.sqlstate is None:

@@ -1,6 +1,8 @@
 """Where the database comes from: an explicit URL, an embedded cluster, or a container.
 
-See DESIGN.md, "Where the database comes from". Everything here is generic PostgreSQL.
+See DESIGN.md, "Where the database comes from". A cluster started here is shaped like
+Supabase (supabase/bootstrap.py): bootstrap superuser ``supabase_admin``, working role
+``postgres``; ``Server`` carries both.
 """
 
 from pgpolicy.provision.binaries import find_pg_bindir
@@ -9,10 +11,11 @@ from pgpolicy.provision.databases import (
     create_database,
     drop_database,
     ensure_database,
+    temporary_database,
     unique_database_name,
 )
 from pgpolicy.provision.devcluster import dev_cluster_status, start_dev_cluster, stop_dev_cluster
-from pgpolicy.provision.provide import provide_server
+from pgpolicy.provision.provide import provide_server, with_shaped_cluster_admin
 from pgpolicy.provision.server import ProvisionError, Server, server_from_url
 
 __all__ = [
@@ -28,5 +31,7 @@ __all__ = [
     "server_from_url",
     "start_dev_cluster",
     "stop_dev_cluster",
+    "temporary_database",
     "unique_database_name",
+    "with_shaped_cluster_admin",
 ]

@@ -23,11 +23,13 @@ from pytest_postgresql.executors.proc import PostgreSQLExecutor
 
 from pgpolicy.provision.runas import OsUser, chown_to
 from pgpolicy.provision.server import ProvisionError, Server
+from pgpolicy.supabase.bootstrap import BootstrapError, shape_cluster_like_supabase
 
 __all__ = [
     "FAST_UNSAFE_SETTINGS",
     "HOST",
     "SUPERUSER",
+    "WORKING_ROLE",
     "ClusterExecutor",
     "ClusterLayout",
     "free_port",
@@ -36,7 +38,10 @@ __all__ = [
 ]
 
 HOST = "127.0.0.1"
-SUPERUSER = "postgres"
+# Shaped like Supabase: initdb's bootstrap superuser is supabase_admin, and the toolkit
+# works as the non-superuser postgres that supabase/bootstrap.py creates.
+SUPERUSER = "supabase_admin"
+WORKING_ROLE = "postgres"
 START_TIMEOUT = 60
 _SOCKET_PATH_MAX = 107  # sun_path limit on Linux, minus the NUL byte
 
@@ -232,7 +237,10 @@ def _can_listen(port: int) -> bool:
 
 
 def start_cluster(executor: ClusterExecutor, layout: ClusterLayout, *, source: str) -> Server:
-    """Start (initdb first if needed); on failure stop what half-started, report the log."""
+    """Start (initdb first if needed), shape its roles like Supabase's; the working server.
+
+    On failure stop what half-started and report the log.
+    """
     try:
         executor.start()
     except (ExecutorError, ExecutableMissingException, PostgreSQLUnsupported, OSError) as exc:
@@ -244,13 +252,26 @@ def start_cluster(executor: ClusterExecutor, layout: ClusterLayout, *, source: s
             f"with data directory {layout.data}: {exc}\n"
             f"--- last lines of {layout.log_file} ---\n{layout.log_tail()}"
         ) from exc
+    server = cluster_server(executor.port, source=source)
+    try:
+        shape_cluster_like_supabase(server.admin().url())
+    except BootstrapError as exc:
+        with contextlib.suppress(Exception):
+            executor.stop()
+        raise ProvisionError(f"{exc} (data directory {layout.data})") from exc
+    return server
+
+
+def cluster_server(port: int, *, source: str) -> Server:
+    """A Supabase-shaped local cluster on ``port``: work as postgres, install as supabase_admin."""
     return Server(
         host=HOST,
-        port=executor.port,
-        user=SUPERUSER,
+        port=port,
+        user=WORKING_ROLE,
         password=None,
         maintenance_db="postgres",
         source=source,
+        admin_user=SUPERUSER,
     )
 
 

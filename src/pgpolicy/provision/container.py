@@ -16,9 +16,12 @@ from typing import Any
 
 from pgpolicy.provision.server import ProvisionError, Server, server_from_url
 
-__all__ = ["DEFAULT_IMAGE", "container_server", "docker_available"]
+__all__ = ["DEFAULT_IMAGE", "SUPABASE_IMAGE", "container_server", "docker_available"]
 
 DEFAULT_IMAGE = "postgres:15"
+# Supabase's own Postgres image: its bootstrap superuser is supabase_admin, and its init
+# scripts give postgres (the working role) and Supabase's other roles the same password.
+SUPABASE_IMAGE = "supabase/postgres"
 _DEFAULT_SOCKET = Path("/var/run/docker.sock")
 _PING_DEADLINE_SECONDS = 1.5
 
@@ -58,14 +61,20 @@ def docker_available() -> tuple[bool, str]:
 
 @contextmanager
 def container_server(image: str = DEFAULT_IMAGE) -> Iterator[Server]:
-    """Start ``image`` (any postgres-compatible image) and remove it on exit."""
+    """Start ``image`` (any postgres-compatible image) and remove it on exit.
+
+    A ``supabase/postgres`` image yields its ``postgres`` database as ``postgres``: the
+    harness detects it as a real Supabase database and takes the real-Supabase path.
+    """
+    supabase = image.split(":", 1)[0].endswith(SUPABASE_IMAGE)
+    password = secrets.token_hex(16)
     container: Any = None
     try:
         # The constructor already talks to the engine, so it belongs inside the try.
         container = _postgres_container_class()(
             image,
-            username="postgres",
-            password=secrets.token_hex(16),
+            username="supabase_admin" if supabase else "postgres",
+            password=password,
             dbname="postgres",
             driver=None,
         )
@@ -76,7 +85,8 @@ def container_server(image: str = DEFAULT_IMAGE) -> Iterator[Server]:
         raise ProvisionError(f"Could not start Docker image {image!r}: {exc}") from exc
     try:
         url = container.get_connection_url(driver=None)
-        yield replace(server_from_url(url), source="container")
+        server = replace(server_from_url(url), source="container")
+        yield server.login("postgres", password) if supabase else server
     finally:
         _stop_quietly(container)
 

@@ -10,13 +10,21 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg import errors, sql
 
 from pgpolicy.provision.server import Server
 
-__all__ = ["create_database", "drop_database", "ensure_database", "unique_database_name"]
+__all__ = [
+    "create_database",
+    "drop_database",
+    "ensure_database",
+    "temporary_database",
+    "unique_database_name",
+]
 
 _MAX_IDENTIFIER = 63  # NAMEDATALEN - 1
 _TEMPLATE_BUSY_RETRY_SECONDS = 5.0
@@ -69,6 +77,20 @@ def drop_database(server: Server, name: str) -> None:
             (name,),
         )
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@contextmanager
+def temporary_database(
+    server: Server, prefix: str, *, template: str | None = None
+) -> Iterator[str]:
+    """The janitor: a new uniquely named database (a clone of ``template``), yielded by name,
+    and dropped on exit whatever happened, including a failure while it was being set up."""
+    name = unique_database_name(prefix)
+    create_database(server, name, template=template)
+    try:
+        yield name
+    finally:
+        drop_database(server, name)
 
 
 def unique_database_name(prefix: str) -> str:

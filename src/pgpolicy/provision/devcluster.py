@@ -13,16 +13,17 @@ from pathlib import Path
 
 from pgpolicy.provision.binaries import find_pg_bindir, pg_bindir_for_major
 from pgpolicy.provision.cluster import (
-    HOST,
-    SUPERUSER,
+    FAST_UNSAFE_SETTINGS,
     ClusterExecutor,
     ClusterLayout,
+    cluster_server,
     free_port,
     start_cluster,
     stop_cluster,
 )
 from pgpolicy.provision.runas import ensure_traversable, pg_ctl_executable, server_os_user
 from pgpolicy.provision.server import ProvisionError, Server
+from pgpolicy.supabase.bootstrap import BootstrapError, shape_cluster_like_supabase
 
 __all__ = ["dev_cluster_status", "start_dev_cluster", "stop_dev_cluster"]
 
@@ -30,18 +31,28 @@ __all__ = ["dev_cluster_status", "start_dev_cluster", "stop_dev_cluster"]
 _DURABLE_SETTINGS = {"fsync": "on"}
 
 
-def start_dev_cluster(datadir: Path) -> Server:
-    """initdb if absent, start if not running (same port as last time when free); idempotent."""
+def start_dev_cluster(datadir: Path, *, durable: bool = True) -> Server:
+    """initdb if absent, start if not running (same port as last time when free); idempotent.
+
+    ``durable=False`` starts it with the throwaway cluster's fast, crash-unsafe settings (a
+    stand-in that CI starts and deletes).
+    """
     layout = ClusterLayout(datadir.resolve())
     running = dev_cluster_status(datadir)
     if running is not None:
+        # Idempotent, and it names the problem when the cluster predates the Supabase shape.
+        try:
+            shape_cluster_like_supabase(running.admin().url())
+        except BootstrapError as exc:
+            raise ProvisionError(f"{exc} (development cluster in {layout.root})") from exc
         return running
     user = server_os_user()
     layout.root.mkdir(parents=True, exist_ok=True)
     ensure_traversable(layout.root, user)
     layout.prepare(user)
     port = free_port(layout.read_state().get("port"))
-    with _executor(layout, port) as executor:
+    settings = _DURABLE_SETTINGS if durable else FAST_UNSAFE_SETTINGS
+    with _executor(layout, port, settings) as executor:
         server = start_cluster(executor, layout, source="embedded")
     layout.write_state(port=server.port)
     return server
@@ -71,23 +82,16 @@ def dev_cluster_status(datadir: Path) -> Server | None:
     port = layout.running_port()
     if port is None:
         return None
-    return Server(
-        host=HOST,
-        port=port,
-        user=SUPERUSER,
-        password=None,
-        maintenance_db="postgres",
-        source="embedded",
-    )
+    return cluster_server(port, source="embedded")
 
 
 @contextmanager
-def _executor(layout: ClusterLayout, port: int) -> Iterator[ClusterExecutor]:
+def _executor(
+    layout: ClusterLayout, port: int, settings: dict[str, str] = _DURABLE_SETTINGS
+) -> Iterator[ClusterExecutor]:
     """Executor for this cluster, with the binaries of the version that created it."""
     with pg_ctl_executable(_bindir_for(layout), server_os_user()) as pg_ctl:
-        yield ClusterExecutor(
-            pg_ctl, layout, port, _DURABLE_SETTINGS, persistent=True, initdb_sync=True
-        )
+        yield ClusterExecutor(pg_ctl, layout, port, settings, persistent=True, initdb_sync=True)
 
 
 def _bindir_for(layout: ClusterLayout) -> Path:

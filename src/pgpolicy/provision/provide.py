@@ -9,13 +9,26 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 
 from pgpolicy.provision.binaries import find_pg_bindir
 from pgpolicy.provision.container import DEFAULT_IMAGE, container_server, docker_available
 from pgpolicy.provision.embedded import throwaway_cluster
 from pgpolicy.provision.server import ProvisionError, Server, server_from_url
+from pgpolicy.supabase.bootstrap import BOOTSTRAP_SUPERUSER, shaped_cluster_admin
 
-__all__ = ["provide_server"]
+__all__ = ["provide_server", "with_shaped_cluster_admin"]
+
+
+def with_shaped_cluster_admin(server: Server) -> Server:
+    """``server``, knowing its admin role when it is a Supabase-shaped cluster this toolkit
+    started (reached by URL as its non-superuser postgres): the compat layer is then
+    installed by supabase_admin, as when the toolkit starts such a cluster itself."""
+    if server.admin_user is not None:
+        return server
+    candidate = replace(server, admin_user=BOOTSTRAP_SUPERUSER)
+    admin = shaped_cluster_admin(server.url(), candidate.admin().url())
+    return server if admin is None else candidate
 
 
 @contextmanager
@@ -32,7 +45,7 @@ def provide_server(
     environ: Mapping[str, str] = os.environ if env is None else env
     url = explicit_url or environ.get("DATABASE_URL", "").strip()
     if url:
-        yield server_from_url(url)
+        yield with_shaped_cluster_admin(server_from_url(url))
         return
     bindir = find_pg_bindir()
     if bindir is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 import psycopg
@@ -25,10 +25,15 @@ class ProvisionError(RuntimeError):
 
 @dataclass(frozen=True)
 class Server:
-    """Where a PostgreSQL server answers and how to log in as its administrator.
+    """Where a PostgreSQL server answers, and the two roles the toolkit logs in as.
 
-    ``maintenance_db`` exists and is used for CREATE/DROP DATABASE. ``params`` keeps any
-    further libpq options of an explicit URL (``sslmode`` …) so they survive ``url()``.
+    ``user`` is the working role: migrations, CREATE/DROP DATABASE and the test harness's
+    privileged work run as it (``postgres``, a non-superuser on Supabase and on the embedded
+    cluster). ``admin_user`` is the bootstrap superuser that installs the compat layer, when
+    it differs (``supabase_admin`` on the embedded cluster, logging in by trust auth); None
+    means the working role is also the one to install with. ``maintenance_db`` exists and is
+    used for CREATE/DROP DATABASE. ``params`` keeps any further libpq options of an explicit
+    URL (``sslmode`` …) so they survive ``url()``.
     """
 
     host: str
@@ -38,6 +43,15 @@ class Server:
     maintenance_db: str
     source: str
     params: tuple[tuple[str, str], ...] = ()
+    admin_user: str | None = None
+
+    def login(self, user: str, password: str | None = None) -> Server:
+        """The same server, logging in as ``user`` (with ``password``) instead."""
+        return replace(self, user=user, password=password, admin_user=None)
+
+    def admin(self) -> Server:
+        """The server as its installing role: ``admin_user`` if there is one, else as is."""
+        return self if self.admin_user is None else self.login(self.admin_user)
 
     def url(self, dbname: str | None = None) -> str:
         """libpq URI for ``dbname`` (default: the maintenance database), fully quoted."""

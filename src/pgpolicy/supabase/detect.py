@@ -8,8 +8,11 @@ COMPAT_MARKER = "pgpolicy compat:"
 
 # Objects only Supabase's own services create; finding one means "hands off".
 _SUPABASE_ONLY_QUERIES: dict[str, str] = {
+    # A Supabase-shaped embedded cluster has one too, marked as made by pgpolicy.
     "role supabase_admin exists": (
-        "select exists (select from pg_catalog.pg_roles where rolname = 'supabase_admin')"
+        "select exists (select from pg_catalog.pg_roles where rolname = 'supabase_admin'"
+        " and coalesce(pg_catalog.shobj_description(oid, 'pg_authid'), '')"
+        " not like 'pgpolicy compat:%')"
     ),
     "auth.schema_migrations exists (managed by the Auth server)": (
         "select to_regclass('auth.schema_migrations') is not null"

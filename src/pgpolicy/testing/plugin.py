@@ -1,14 +1,18 @@
 """pytest fixtures: a server per session, a migrated template, a database per test.
 
-Where the database comes from: ``--pg-url`` or ``DATABASE_URL`` (the harness creates and
-drops its own uniquely-named databases there), else an embedded throwaway cluster, else
-Docker via testcontainers. Tests run in a transaction that is rolled back; a test marked
-``@pytest.mark.commit`` gets its own clone of the template instead.
+Where the database comes from: ``--pg-url`` or ``DATABASE_URL``, else an embedded throwaway
+Supabase-shaped cluster, else Docker via testcontainers (testing/target.py names the kinds).
+Tests run in a transaction that is rolled back; a test marked ``@pytest.mark.commit`` gets
+its own clone of the template instead. On a real Supabase database that cannot be cloned,
+every test runs in place in a rolled-back transaction and committing tests are skipped.
+The run's header line says which of these it is.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,14 +23,32 @@ import pytest
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.provision import (
     Server,
-    create_database,
-    drop_database,
     provide_server,
-    unique_database_name,
+    server_from_url,
+    temporary_database,
+    with_shaped_cluster_admin,
 )
+from pgpolicy.supabase import install_compat
 from pgpolicy.testing.coverage import add_coverage_options, configure_coverage
 from pgpolicy.testing.harness import Database
-from pgpolicy.testing.template import build_template
+from pgpolicy.testing.target import (
+    AUTH_ADMIN_ENV,
+    AuthAdmin,
+    Target,
+    resolve_auth_admin,
+    resolve_target,
+)
+from pgpolicy.testing.template import migrated_in_place, migrated_template
+
+_IN_PLACE_COMMIT = (
+    "runs in place on a real Supabase database that cannot be cloned ({why}): a committing "
+    "test would leave its rows behind"
+)
+_IN_PLACE_NEW_DATABASE = (
+    "needs a database of its own, and this real Supabase database cannot be cloned ({why})"
+)
+
+MakeDatabase = Callable[..., str]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="PostgreSQL server URL to create test databases on (default: $DATABASE_URL, "
         "else an embedded throwaway cluster, else Docker)",
+    )
+    group.addoption(
+        "--pg-auth-admin-url",
+        default=None,
+        help="URL logging in as supabase_auth_admin, for sign-ups and the access token hook "
+        f"(default: ${AUTH_ADMIN_ENV}, else the server's URL as supabase_auth_admin with "
+        "the same password, as a local `supabase start` stack has it)",
     )
     add_coverage_options(parser, group)
     parser.addini(
@@ -54,9 +83,34 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    url = config.getoption("--pg-url") or os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return (
+            "pgpolicy database: embedded Supabase-shaped cluster (bootstrap superuser "
+            "supabase_admin; migrations and tests as postgres), else Docker"
+        )
+    try:
+        server = with_shaped_cluster_admin(server_from_url(url))
+        target = resolve_target(server)
+    except (psycopg.Error, RuntimeError) as error:
+        return f"pgpolicy database: {url} does not answer ({error})"
+    return "pgpolicy database: " + target.describe(server)
+
+
+_MODE_KEY = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Repeat the mode at the end, where it shows even with -q (which hides the header)."""
+    mode = config.stash.get(_MODE_KEY, None)
+    if mode is not None:
+        terminalreporter.write_line(f"pgpolicy database: {mode}")
+
+
 @dataclass
 class _SharedDatabase:
-    """The clone that rolled-back tests share, with its one long-lived connection."""
+    """The database rolled-back tests share, with its one long-lived connection."""
 
     name: str
     url: str
@@ -65,9 +119,24 @@ class _SharedDatabase:
 
 @pytest.fixture(scope="session")
 def pg_server(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """The PostgreSQL server this session creates its databases on."""
+    """The PostgreSQL server this session creates its databases on (as its working role)."""
     with provide_server(request.config.getoption("--pg-url")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_target(request: pytest.FixtureRequest, pg_server: Server) -> Target:
+    """What kind of server this is, and whether tests run in place."""
+    target = resolve_target(pg_server)
+    request.config.stash[_MODE_KEY] = target.describe(pg_server)
+    return target
+
+
+@pytest.fixture(scope="session")
+def pg_auth_admin(request: pytest.FixtureRequest, pg_server: Server) -> AuthAdmin:
+    """How sign-ups and the access token hook log in as supabase_auth_admin (or why not)."""
+    explicit = request.config.getoption("--pg-auth-admin-url") or os.environ.get(AUTH_ADMIN_ENV, "")
+    return resolve_auth_admin(pg_server, explicit.strip() or None)
 
 
 @pytest.fixture(scope="session")
@@ -77,51 +146,142 @@ def pg_alembic_ini(request: pytest.FixtureRequest) -> Path | None:
     return path if path.is_file() else None
 
 
-@pytest.fixture(scope="session")
-def pg_template(pg_server: Server, pg_alembic_ini: Path | None) -> Iterator[str]:
-    """Name of the database migrated once per session; every test database is its clone."""
-    name = unique_database_name("pgpolicy_tmpl")
-    build_template(pg_server, name, pg_alembic_ini)
-    yield name
-    drop_database(pg_server, name)
+def skip_if_in_place(target: Target) -> None:
+    """Skip a test that needs databases of its own when the target cannot give any."""
+    if target.in_place:
+        pytest.skip(_IN_PLACE_NEW_DATABASE.format(why=target.why_in_place))
 
 
 @pytest.fixture(scope="session")
-def _pg_shared(pg_server: Server, pg_template: str) -> Iterator[_SharedDatabase]:
-    name = unique_database_name("pgpolicy_test")
-    create_database(pg_server, name, template=pg_template)
-    url = pg_server.url(name)
-    conn = psycopg.connect(url, autocommit=True)
-    try:
-        yield _SharedDatabase(name=name, url=url, conn=conn)
-    finally:
-        conn.close()
-        drop_database(pg_server, name)
+def pg_base_template(pg_server: Server, pg_target: Target) -> Iterator[str]:
+    """A database with Supabase's objects and nothing of the project's: the compat layer
+    installed by the admin role, or a clone of the real Supabase database."""
+    skip_if_in_place(pg_target)
+    if pg_target.kind == "supabase":
+        with temporary_database(
+            pg_server, "pgpolicy_base", template=pg_server.maintenance_db
+        ) as name:
+            yield name
+        return
+    with temporary_database(pg_server, "pgpolicy_base") as name:
+        install_compat(pg_server.admin().url(name))
+        yield name
+
+
+@pytest.fixture(scope="session")
+def pg_template(
+    request: pytest.FixtureRequest,
+    pg_server: Server,
+    pg_target: Target,
+    pg_alembic_ini: Path | None,
+) -> Iterator[str]:
+    """Name of the database migrated to head once per session, as the working role.
+
+    Every test database is its clone; in place on a real Supabase database it is that
+    database itself, migrated to head for the session and brought back to the revision it
+    was at (or base) at the end.
+    """
+    if pg_target.in_place:
+        with migrated_in_place(pg_server, pg_alembic_ini) as name:
+            yield name
+        return
+    base: str = request.getfixturevalue("pg_base_template")
+    with migrated_template(pg_server, pg_alembic_ini, base=base) as name:
+        yield name
+
+
+def _databases(server: Server, target: Target, template: str) -> Iterator[MakeDatabase]:
+    """A factory of clones of ``template`` that all get dropped when the factory ends."""
+    with ExitStack() as janitor:
+
+        def make(prefix: str = "pgpolicy_db") -> str:
+            skip_if_in_place(target)
+            name = janitor.enter_context(temporary_database(server, prefix, template=template))
+            return server.url(name)
+
+        yield make
+
+
+def _new_databases(
+    request: pytest.FixtureRequest, server: Server, target: Target
+) -> Iterator[MakeDatabase]:
+    skip_if_in_place(target)
+    base: str = request.getfixturevalue("pg_base_template")
+    yield from _databases(server, target, base)
 
 
 @pytest.fixture
-def db(request: pytest.FixtureRequest, pg_server: Server, pg_template: str) -> Iterator[Database]:
-    """This test's database, connected as the privileged harness role."""
-    if request.node.get_closest_marker("commit") is not None:
-        name = unique_database_name("pgpolicy_commit")
-        create_database(pg_server, name, template=pg_template)
+def pg_new_database(
+    request: pytest.FixtureRequest, pg_server: Server, pg_target: Target
+) -> Iterator[MakeDatabase]:
+    """``pg_new_database()``: the URL of a new database holding Supabase's objects and none
+    of the project's (a new project's database), dropped after the test."""
+    yield from _new_databases(request, pg_server, pg_target)
+
+
+@pytest.fixture(scope="session")
+def pg_new_session_database(
+    request: pytest.FixtureRequest, pg_server: Server, pg_target: Target
+) -> Iterator[MakeDatabase]:
+    """As ``pg_new_database``, the databases dropped at the end of the session."""
+    yield from _new_databases(request, pg_server, pg_target)
+
+
+@pytest.fixture
+def pg_clone(pg_server: Server, pg_target: Target, pg_template: str) -> Iterator[MakeDatabase]:
+    """``pg_clone()``: the URL of a new clone of the migrated template, dropped after."""
+    yield from _databases(pg_server, pg_target, pg_template)
+
+
+@pytest.fixture(scope="session")
+def _pg_shared(
+    request: pytest.FixtureRequest, pg_server: Server, pg_target: Target, pg_template: str
+) -> Iterator[_SharedDatabase]:
+    if pg_target.in_place:
+        url = pg_server.url(pg_template)
+        with psycopg.connect(url, autocommit=True) as conn:
+            yield _SharedDatabase(name=pg_template, url=url, conn=conn)
+        return
+    with temporary_database(pg_server, "pgpolicy_test", template=pg_template) as name:
         url = pg_server.url(name)
-        conn = psycopg.connect(url, autocommit=True)
-        database = Database(conn=conn, url=url, committing=True)
-        try:
-            yield database
-        finally:
-            database.close()
-            conn.close()
-            drop_database(pg_server, name)
+        with psycopg.connect(url, autocommit=True) as conn:
+            yield _SharedDatabase(name=name, url=url, conn=conn)
+
+
+@pytest.fixture
+def db(
+    request: pytest.FixtureRequest,
+    pg_server: Server,
+    pg_target: Target,
+    pg_auth_admin: AuthAdmin,
+    pg_template: str,
+) -> Iterator[Database]:
+    """This test's database, connected as the working role (``postgres``)."""
+    if request.node.get_closest_marker("commit") is not None:
+        if pg_target.in_place:
+            pytest.skip(_IN_PLACE_COMMIT.format(why=pg_target.why_in_place))
+        with (
+            temporary_database(pg_server, "pgpolicy_commit", template=pg_template) as name,
+            psycopg.connect(pg_server.url(name), autocommit=True) as conn,
+        ):
+            database = Database(
+                conn=conn, url=pg_server.url(name), committing=True, auth_admin=pg_auth_admin
+            )
+            try:
+                yield database
+            finally:
+                database.close()
         return
     shared: _SharedDatabase = request.getfixturevalue("_pg_shared")
-    with shared.conn.transaction(force_rollback=True):
-        database = Database(conn=shared.conn, url=shared.url)
-        try:
+    database = Database(
+        conn=shared.conn, url=shared.url, auth_admin=pg_auth_admin, rolled_back=True
+    )
+    try:
+        with shared.conn.transaction(force_rollback=True):
             yield database
-        finally:
-            database.close()
+    finally:
+        # After the rollback: the janitor deletes the users signed up (and committed).
+        database.close()
 
 
 @pytest.fixture

@@ -1,28 +1,55 @@
--- Supabase's API roles. Roles are cluster-wide, so each one is created only when absent.
+-- Supabase's roles, with the attributes, memberships and settings a Supabase project has.
+-- Roles are cluster-wide: a role is created (and later kept in shape) only when this layer
+-- made it, which its comment records; a role that already existed is never altered.
 do $$
+declare
+  marker constant text := 'pgpolicy compat: managed role';
+  spec record;
+  setting text;
+  membership text;
 begin
-  if not exists (select from pg_catalog.pg_roles where rolname = 'anon') then
-    create role anon nologin inherit;
-  end if;
-  if not exists (select from pg_catalog.pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin inherit;
-  end if;
-  -- service_role is how trusted backends act: it bypasses Row Level Security.
-  if not exists (select from pg_catalog.pg_roles where rolname = 'service_role') then
-    create role service_role nologin noinherit bypassrls;
-  end if;
-  -- PostgREST and Realtime log in as authenticator and switch role per request.
-  if not exists (select from pg_catalog.pg_roles where rolname = 'authenticator') then
-    create role authenticator login noinherit;
-  end if;
-  -- The Auth server's role; custom access token hooks run as it. It does not bypass RLS.
-  if not exists (select from pg_catalog.pg_roles where rolname = 'supabase_auth_admin') then
-    create role supabase_auth_admin login noinherit createrole nobypassrls;
-  end if;
-  if not exists (select from pg_catalog.pg_roles where rolname = 'supabase_realtime_admin') then
-    create role supabase_realtime_admin nologin noinherit;
-  end if;
+  for spec in
+    select *
+    from (values
+      ('anon', 'nologin inherit', array['statement_timeout=3s'], array[]::text[]),
+      ('authenticated', 'nologin inherit', array['statement_timeout=8s'], array[]::text[]),
+      -- Trusted backends act as service_role: it bypasses Row Level Security.
+      ('service_role', 'nologin inherit bypassrls', array[]::text[], array[]::text[]),
+      -- PostgREST and Realtime log in as authenticator and switch role per request.
+      ('authenticator', 'login noinherit',
+        array['statement_timeout=8s', 'lock_timeout=8s'],
+        array['anon', 'authenticated', 'service_role']),
+      -- The Auth server's role; access token hooks run as it. It does not bypass RLS.
+      ('supabase_auth_admin', 'login noinherit nocreaterole nobypassrls',
+        array['search_path=auth', 'idle_in_transaction_session_timeout=60000'],
+        array[]::text[]),
+      ('supabase_realtime_admin', 'login inherit createrole replication',
+        array['search_path=public, extensions, realtime'],
+        array['anon', 'authenticated', 'service_role']),
+      ('dashboard_user', 'nologin createdb createrole replication', array[]::text[],
+        array[]::text[])
+    ) as roles (name, attributes, settings, member_of)
+  loop
+    if not exists (select from pg_catalog.pg_roles where rolname = spec.name) then
+      execute format('create role %I', spec.name);
+      execute format('comment on role %I is %L', spec.name, marker);
+    end if;
+    continue when pg_catalog.shobj_description(
+      (select oid from pg_catalog.pg_roles where rolname = spec.name), 'pg_authid'
+    ) is distinct from marker;
+    execute format('alter role %I %s', spec.name, spec.attributes);
+    execute format('alter role %I reset all', spec.name);
+    foreach setting in array spec.settings loop
+      execute format('alter role %I set %s to %s', spec.name, split_part(setting, '=', 1),
+        (select string_agg(format('%L', trim(v)), ', ')
+         from unnest(string_to_array(substr(setting, strpos(setting, '=') + 1), ',')) v));
+    end loop;
+    foreach membership in array spec.member_of loop
+      execute format('grant %I to %I', membership, spec.name);
+    end loop;
+  end loop;
 end
 $$;
 
+-- PostgREST's switch needs this even where authenticator predates the layer.
 grant anon, authenticated, service_role to authenticator;

@@ -37,3 +37,6 @@ $$;
 
 grant execute on function realtime.broadcast_changes(text, text, text, text, text, record, record, text)
   to anon, authenticated, service_role;
+
+alter function realtime.broadcast_changes(text, text, text, text, text, record, record, text)
+  owner to supabase_realtime_admin;

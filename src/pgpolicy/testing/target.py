@@ -1,0 +1,155 @@
+"""What kind of database the proofs run on, and how the harness reaches Supabase Auth's role.
+
+Three kinds (DESIGN.md, "Where the database comes from"):
+- ``embedded``: the throwaway Supabase-shaped cluster; the compat layer is installed by its
+  bootstrap superuser ``supabase_admin``, everything else runs as ``postgres``;
+- ``plain``: plain PostgreSQL at an explicit URL; the compat layer is installed as the URL's
+  user into databases the harness creates;
+- ``supabase``: a database with Supabase's own objects; the compat layer is never installed.
+  The template is cloned from it when the URL's user may copy it and nobody else is connected;
+  otherwise every test runs in place, in a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from pgpolicy.provision import Server, server_from_url
+from pgpolicy.supabase import supabase_markers
+
+__all__ = [
+    "AUTH_ADMIN",
+    "AUTH_ADMIN_ENV",
+    "AuthAdmin",
+    "Target",
+    "auth_admin_beside",
+    "resolve_auth_admin",
+    "resolve_target",
+]
+
+AUTH_ADMIN = "supabase_auth_admin"
+AUTH_ADMIN_ENV = "PGPOLICY_AUTH_ADMIN_URL"
+
+_CLONE_CHECK = """
+select
+  (select count(*) from pg_catalog.pg_stat_activity
+   where datname = current_database() and pid <> pg_catalog.pg_backend_pid()) as others,
+  (select d.datistemplate or pg_catalog.pg_has_role(d.datdba, 'usage')
+   from pg_catalog.pg_database d where d.datname = current_database()) as may_copy,
+  (select r.rolcreatedb or r.rolsuper from pg_catalog.pg_roles r
+   where r.rolname = current_user) as may_create
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The kind of server, and for a real Supabase database, whether tests run in place."""
+
+    kind: str
+    in_place: bool = False
+    why_in_place: str = ""
+    markers: tuple[str, ...] = ()
+
+    def describe(self, server: Server) -> str:
+        """One line for the pytest header: where the proofs run, and how."""
+        where = f"{server.host or 'local socket'}:{server.port}/{server.maintenance_db}"
+        if self.kind == "embedded":
+            return (
+                f"embedded Supabase-shaped cluster at {server.host}:{server.port} "
+                f"(bootstrap superuser {server.admin_user}; migrations and tests as "
+                f"{server.user})"
+            )
+        if self.kind == "plain":
+            return (
+                f"plain PostgreSQL at {where} as {server.user}: compat layer installed into "
+                "the harness's own databases"
+            )
+        if self.in_place:
+            return (
+                f"real Supabase database at {where} as {server.user}: tests in place, each in "
+                f"a rolled-back transaction ({self.why_in_place})"
+            )
+        return (
+            f"real Supabase database at {where} as {server.user}: template cloned from it, "
+            "compat layer not installed"
+        )
+
+
+def resolve_target(server: Server) -> Target:
+    """Decide the kind of ``server`` (connecting once when it was given by URL)."""
+    if server.source == "embedded":
+        return Target("embedded")
+    with psycopg.connect(server.url(), autocommit=True, connect_timeout=10) as conn:
+        markers = tuple(supabase_markers(conn))
+        if not markers:
+            # A Supabase-shaped cluster of ours reached by URL is as good as the embedded one.
+            return Target("embedded" if server.admin_user is not None else "plain")
+        row = conn.execute(_CLONE_CHECK).fetchone()
+    others, may_copy, may_create = row if row is not None else (1, False, False)
+    reasons = []
+    if not may_create:
+        reasons.append(f"{server.user} may not create databases")
+    if not may_copy:
+        reasons.append(f"{server.user} may not copy {server.maintenance_db} (not its owner)")
+    if others:
+        reasons.append(f"{others} other session(s) are connected to {server.maintenance_db}")
+    return Target("supabase", bool(reasons), "; ".join(reasons), markers)
+
+
+@dataclass(frozen=True)
+class AuthAdmin:
+    """How the harness logs in as supabase_auth_admin, as Supabase Auth does, or why it cannot.
+
+    Sign-ups and the custom access token hook need that role for real: triggers on
+    auth.users and the hook then run with its privileges, which ``postgres`` cannot borrow
+    (it may not SET ROLE to it on Supabase).
+    """
+
+    server: Server | None
+    unavailable: str = ""
+
+    def url(self, dbname: str) -> str | None:
+        return None if self.server is None else self.server.url(dbname)
+
+
+def resolve_auth_admin(server: Server, explicit_url: str | None) -> AuthAdmin:
+    """``explicit_url`` (--pg-auth-admin-url / PGPOLICY_AUTH_ADMIN_URL), else the working
+    server logging in as supabase_auth_admin with the working role's password (a local
+    ``supabase start`` stack gives its roles one password; the embedded cluster trusts)."""
+    if explicit_url:
+        candidate = server_from_url(explicit_url)
+    else:
+        candidate = server.login(AUTH_ADMIN, server.password)
+    try:
+        with psycopg.connect(candidate.url(), connect_timeout=10) as conn:
+            user = conn.execute("select current_user").fetchone()
+    except psycopg.OperationalError as exc:
+        how = "--pg-auth-admin-url" if explicit_url else f"{AUTH_ADMIN} with the URL's password"
+        return AuthAdmin(
+            None,
+            f"cannot log in as {AUTH_ADMIN} ({how}): {str(exc).strip().splitlines()[-1]}; "
+            "give its URL with --pg-auth-admin-url or PGPOLICY_AUTH_ADMIN_URL",
+        )
+    if user is None or user[0] != AUTH_ADMIN:
+        return AuthAdmin(None, f"the auth admin URL logs in as {user}, not {AUTH_ADMIN}")
+    return AuthAdmin(candidate)
+
+
+def auth_admin_beside(conn: psycopg.Connection[Any]) -> AuthAdmin:
+    """The default way to supabase_auth_admin for code that holds only a connection (the
+    access matrix): ``PGPOLICY_AUTH_ADMIN_URL``, else the connection's own server and
+    password as supabase_auth_admin."""
+    info = conn.info
+    server = Server(
+        host=info.host,
+        port=info.port,
+        user=info.user,
+        password=info.password or None,
+        maintenance_db=info.dbname,
+        source="url",
+    )
+    return resolve_auth_admin(server, os.environ.get(AUTH_ADMIN_ENV, "").strip() or None)

@@ -1,0 +1,92 @@
+"""A revision Supabase would refuse is refused here too, while the chat revisions apply as the
+non-superuser postgres (Supabase runs migrations as postgres, not as a superuser)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgpolicy.migrate import runner
+from pgpolicy.migrate.failures import MigrationFailed
+from pgpolicy.migrate.runner import current_revisions
+from tests.migrations.conftest import MakeDatabase
+from tests.migrations.support import ROOT, revisions
+
+_REVISION = '''"""{message}
+
+Revision ID: 9999
+Revises: {head}
+"""
+
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute({statement!r})
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def _project_with_revision(tmp_path: Path, message: str, statement: str) -> Path:
+    shutil.copytree(
+        ROOT / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(ROOT / "alembic.ini", tmp_path / "alembic.ini")
+    (tmp_path / "migrations" / "versions" / "9999_refused.py").write_text(
+        _REVISION.format(message=message, head=revisions()[-1], statement=statement)
+    )
+    return tmp_path / "alembic.ini"
+
+
+def _working_role_is_superuser(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()
+    return bool(row and row[0])
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            "create function auth.is_staff() returns boolean language sql as $$ select false $$",
+            "permission denied for schema auth",
+        ),
+        (
+            "alter table realtime.messages add column room_id uuid",
+            "must be owner of table messages",
+        ),
+        (
+            "create event trigger refuse_ddl on ddl_command_start"
+            " execute function pg_catalog.pg_event_trigger_ddl_commands()",
+            "permission denied to create event trigger",
+        ),
+    ],
+    ids=["function-in-auth", "alter-realtime-messages", "superuser-only"],
+)
+def test_a_revision_supabase_would_refuse_fails_with_42501_after_the_chat_revisions_applied(
+    make_database: MakeDatabase, tmp_path: Path, statement: str, message: str
+) -> None:
+    url = make_database()
+    if _working_role_is_superuser(url):
+        pytest.skip("the working role is a superuser on this server: nothing is refused to it")
+    ini = _project_with_revision(tmp_path, "refused", statement)
+
+    with pytest.raises(MigrationFailed) as failure:
+        runner.upgrade(ini, url, "head")
+
+    assert failure.value.revision == "9999"
+    assert failure.value.sqlstate == "42501"
+    assert message in str(failure.value)
+    # Every chat revision applied as postgres; the refused one left nothing behind.
+    assert current_revisions(url) == [revisions()[-1]]
