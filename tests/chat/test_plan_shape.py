@@ -41,9 +41,14 @@ PAGE_BUFFER_BOUND = 24
 # A thread list row: its membership index entry and one primary-key lookup of its thread.
 THREAD_LIST_BUFFERS_PER_ROW = 5
 THREAD_LIST_BUFFERS_FIXED = 8
-# PostgREST's GET /chat_thread_members?select=*,chat_threads(*)&order=last_message_at.desc
-# &limit=50: a to-one embed is a lateral join.
+# PostgREST's GET /chat_thread_members?order=last_message_at.desc&limit=50 (the thread id
+# names both participants' Mongo ids) ...
 THREAD_LIST = (
+    "select public.chat_thread_members.* from public.chat_thread_members"
+    " order by public.chat_thread_members.last_message_at desc limit 50"
+)
+# ... and with select=*,chat_threads(*): a to-one embed is a lateral join.
+THREAD_LIST_EMBEDDED = (
     "select public.chat_thread_members.*,"
     " row_to_json(chat_thread_members_chat_threads_1.*)::jsonb as chat_threads"
     " from public.chat_thread_members"
@@ -168,6 +173,7 @@ def _api_statements(seeded: Seeded, who: str) -> dict[str, tuple[str, tuple[Any,
         ),
         "thread list": ("select * from public.chat_threads limit 50", ()),
         "thread list, newest first": (THREAD_LIST, ()),
+        "thread list, newest first, threads embedded": (THREAD_LIST_EMBEDDED, ()),
         "direct insert, return=representation": (
             "insert into public.chat_messages (thread_id, sender_supabase_id, sender_mongo_id,"
             " recipient_mongo_id, body) values (%s, %s, %s, %s, 'hi') returning *",
@@ -342,14 +348,26 @@ def test_someone_elses_history_reads_no_message(large: Seeded, who: str) -> None
     assert _messages_scan(plan)["Actual Loops"] == 0
 
 
-def _thread_list_plan(seeded: Seeded, who: str) -> Plan:
+def _thread_list_plan(seeded: Seeded, who: str, query: str = THREAD_LIST_EMBEDDED) -> Plan:
     actor, _thread = _actor(seeded, who)
-    _explain(seeded, actor, THREAD_LIST, (), analyze=True)
-    return _explain(seeded, actor, THREAD_LIST, (), analyze=True)
+    _explain(seeded, actor, query, (), analyze=True)
+    return _explain(seeded, actor, query, (), analyze=True)
 
 
 @pytest.mark.parametrize("who", ["alice", "hub"])
-def test_thread_list_reads_the_callers_memberships_in_order_and_stops_after_its_page(
+def test_thread_list_is_one_index_range_of_the_callers_memberships(large: Seeded, who: str) -> None:
+    plan = _thread_list_plan(large, who, THREAD_LIST)
+    rows = 1 if who == "alice" else 50
+    assert plan["Actual Rows"] == rows
+    [members] = [n for n in _nodes(plan) if n.get("Relation Name") == "chat_thread_members"]
+    assert members["Node Type"] == "Index Scan", members["Node Type"]
+    assert members["Index Name"] == "chat_thread_members_recent_idx"
+    assert members["Actual Rows"] == rows
+    assert not [node for node in _nodes(plan) if node["Node Type"] in ("Sort", "Incremental Sort")]
+
+
+@pytest.mark.parametrize("who", ["alice", "hub"])
+def test_embedded_thread_list_reads_the_callers_memberships_in_order_and_stops_after_its_page(
     large: Seeded, who: str
 ) -> None:
     plan = _thread_list_plan(large, who)
