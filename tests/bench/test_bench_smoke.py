@@ -33,7 +33,6 @@ def test_every_benchmark_transaction_runs(pg_server: Server, pg_target: Target) 
         pg_server, Shape(partners=40, big_thread_messages=300, small_thread_messages=2), 1, 3
     )
     assert len(figures) == 16
-    assert all(f.p50_ms > 0 and f.baseline_p50_ms > 0 for f in figures)
     assert len(plans) == 2
     for plan in plans.values():
         assert "rows=50 loops=1" in plan.splitlines()[0], plan

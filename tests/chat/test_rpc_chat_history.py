@@ -127,3 +127,34 @@ def test_page_size_rpc_serves_backend_jobs(chat: Chat) -> None:
 @pytest.mark.parametrize(("actor", "status"), [("anon", 401), ("no_sub", 403)])
 def test_page_size_rpc_refuses_a_caller_without_a_user(chat: Chat, actor: str, status: int) -> None:
     assert_denied(chat.caller(actor).rpc("chat_history_page_size", _limit=10), status=status)
+
+
+# chat_history_page_limit is reachable as an RPC as well (chat_history, SECURITY INVOKER, calls
+# it as the caller): it must tell no one but a participant that a thread exists.
+@pytest.mark.parametrize(("actor", "size"), [("alice", 10), ("service_role", 10)])
+def test_page_limit_rpc_gives_the_page_size_to_whoever_may_see_the_thread(
+    chat: Chat, actor: str, size: int
+) -> None:
+    result = assert_allowed(
+        chat.caller(actor).rpc("chat_history_page_limit", _thread_id=chat.thread_id, _limit=10)
+    )
+    assert result.rows == [{"chat_history_page_limit": size}]
+
+
+def test_page_limit_rpc_answers_zero_to_another_user_as_for_a_missing_thread(chat: Chat) -> None:
+    carol = chat.caller("carol")
+    theirs = assert_allowed(
+        carol.rpc("chat_history_page_limit", _thread_id=chat.thread_id, _limit=10)
+    )
+    missing = assert_allowed(
+        carol.rpc("chat_history_page_limit", _thread_id="no__such_thread", _limit=10)
+    )
+    assert theirs.rows == missing.rows == [{"chat_history_page_limit": 0}]
+
+
+@pytest.mark.parametrize(("actor", "status"), [("anon", 401), ("no_sub", 403)])
+def test_page_limit_rpc_refuses_a_caller_without_a_user(
+    chat: Chat, actor: str, status: int
+) -> None:
+    result = chat.caller(actor).rpc("chat_history_page_limit", _thread_id=chat.thread_id, _limit=10)
+    assert_denied(result, status=status)

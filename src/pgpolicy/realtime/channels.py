@@ -152,9 +152,10 @@ def delivered_broadcasts(
             "select id, topic, event, payload, private, inserted_at from realtime.messages"
             " where topic = %s and extension = 'broadcast' and private = %s"
             " and inserted_at is not null and event is not null and id is not null"
-            # Realtime delivers in commit (WAL) order; within one day's partition the heap
-            # position follows insertion order, which inserted_at (now()) cannot break.
-            " order by inserted_at, tableoid::regclass::text, ctid",
+            # Realtime delivers in commit (WAL) order. inserted_at (now()) orders transactions
+            # but ties within one; there the command id (cmin) is the insertion order. The heap
+            # position is not: rows rolled back earlier leave space that later rows reuse.
+            " order by inserted_at, xmin::text::bigint, cmin::text::bigint, ctid",
             (topic, private),
         )
         return [Broadcast(**row) for row in cur.fetchall()]
