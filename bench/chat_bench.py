@@ -191,6 +191,27 @@ def _thread_list(owner: int | None) -> str:
     return _body(f"select public.chat_threads.* from public.chat_threads{where} limit 50")
 
 
+def _member_thread_list(owner: int | None, *, embed: bool) -> str:
+    """GET /chat_thread_members?order=last_message_at.desc&limit=50, with select=* (the thread
+    id names both participants' Mongo ids) or select=*,chat_threads(*) (each thread embedded:
+    a to-one embed is a lateral join)."""
+    columns, join = "public.chat_thread_members.*", ""
+    if embed:
+        columns += ", row_to_json(chat_thread_members_chat_threads_1.*)::jsonb as chat_threads"
+        join = (
+            " left join lateral (select chat_threads_1.* from public.chat_threads as chat_threads_1"
+            " where chat_threads_1.thread_id = public.chat_thread_members.thread_id)"
+            " as chat_thread_members_chat_threads_1 on true"
+        )
+    where = ""
+    if owner is not None:
+        where = f" where chat_thread_members.user_id = {_literal(user_id(owner))}"
+    return _body(
+        f"select {columns} from public.chat_thread_members{join}{where}"
+        " order by public.chat_thread_members.last_message_at desc limit 50"
+    )
+
+
 def _join_check(n: int | None, topic: str, membership: str) -> str:
     """Realtime's private-channel join: probe rows, the subscriber's settings, read, rollback."""
     claims = json.dumps(_claims(n))  # ": " keeps pgbench from reading :name as a variable
@@ -260,6 +281,19 @@ def requests(conn: psycopg.Connection[Any], shape: Shape) -> list[Request]:
                 _postgrest(None, "GET", "/chat_threads", _thread_list(n)),
             )
         )
+    for label, embed in (("", False), (", threads embedded", True)):
+        for who, n, _partner in users:
+            rows.append(
+                Request(
+                    f"thread list newest first (50 rows, chat_thread_members{label}), {who}",
+                    _postgrest(
+                        n, "GET", "/chat_thread_members", _member_thread_list(None, embed=embed)
+                    ),
+                    _postgrest(
+                        None, "GET", "/chat_thread_members", _member_thread_list(n, embed=embed)
+                    ),
+                )
+            )
     for who, n, partner in users:
         rows.append(
             Request(

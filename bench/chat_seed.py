@@ -186,6 +186,7 @@ def seed(conn: psycopg.Connection[Any], shape: Shape) -> dict[str, float]:
     )
     step(
         "analyze",
-        "vacuum (analyze) public.chat_messages, public.chat_threads, public.chat_identities",
+        "vacuum (analyze) public.chat_messages, public.chat_threads, public.chat_thread_members,"
+        " public.chat_identities",
     )
     return timings

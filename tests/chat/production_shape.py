@@ -121,6 +121,7 @@ def seed(db: Database, shape: Shape) -> World:
     db.execute(_MESSAGES, params)
     db.execute("alter table public.chat_messages enable trigger user")
     db.execute("analyze public.chat_threads")
+    db.execute("analyze public.chat_thread_members")
     db.execute("analyze public.chat_messages")
     return World(
         shape=shape,

@@ -14,7 +14,12 @@ import pytest
 from pgpolicy.testing.assertions import assert_allowed
 from tests.chat.conftest import ALICE_MONGO, BOB_MONGO, CAROL_MONGO, Chat
 
-CHAT_TABLES = ("public.chat_identities", "public.chat_threads", "public.chat_messages")
+CHAT_TABLES = (
+    "public.chat_identities",
+    "public.chat_threads",
+    "public.chat_thread_members",
+    "public.chat_messages",
+)
 DEFINER_FUNCTIONS = (
     "public.insert_chat_message(text, text, text, text)",
     "public.insert_chat_message_once(uuid, text, text, text, text)",
@@ -22,6 +27,7 @@ DEFINER_FUNCTIONS = (
     "public.broadcast_chat_message()",
     "public.touch_chat_thread_last_message_at()",
     "public.fill_chat_message_participants()",
+    "public.sync_chat_thread_members()",
     "public.sync_chat_identity()",
 )
 PROBE_OWNER = "pgpolicy_probe_definer_owner"

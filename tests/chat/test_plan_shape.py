@@ -6,7 +6,10 @@ many short ones (tests/chat/production_shape.py). For every API statement, as ei
 - a history page, at depth 0 and deep, is an index scan with the row comparison in the
   Index Cond, no Sort node, auth.uid() evaluated once (InitPlan);
 - the shared buffers a history page touches are bounded by a constant: the same on a
-  database four times larger with four times more threads for the caller.
+  database four times larger with four times more threads for the caller;
+- the thread list (chat_thread_members, newest first, each thread embedded) is an index scan
+  of the caller's memberships that stops after its page, whose buffers are bounded by a
+  constant per row returned on both data sizes.
 """
 
 from __future__ import annotations
@@ -35,6 +38,25 @@ LARGE = Shape(hub_threads=8_000, long_thread=80_000)
 DEEP = 15_000
 # A page of 50 rows: a few index pages, a few heap pages, the thread's primary key lookup.
 PAGE_BUFFER_BOUND = 24
+# A thread list row: its membership index entry and one primary-key lookup of its thread.
+THREAD_LIST_BUFFERS_PER_ROW = 5
+THREAD_LIST_BUFFERS_FIXED = 8
+# PostgREST's GET /chat_thread_members?order=last_message_at.desc&limit=50 (the thread id
+# names both participants' Mongo ids) ...
+THREAD_LIST = (
+    "select public.chat_thread_members.* from public.chat_thread_members"
+    " order by public.chat_thread_members.last_message_at desc limit 50"
+)
+# ... and with select=*,chat_threads(*): a to-one embed is a lateral join.
+THREAD_LIST_EMBEDDED = (
+    "select public.chat_thread_members.*,"
+    " row_to_json(chat_thread_members_chat_threads_1.*)::jsonb as chat_threads"
+    " from public.chat_thread_members"
+    " left join lateral (select chat_threads_1.* from public.chat_threads as chat_threads_1"
+    " where chat_threads_1.thread_id = public.chat_thread_members.thread_id)"
+    " as chat_thread_members_chat_threads_1 on true"
+    " order by public.chat_thread_members.last_message_at desc limit 50"
+)
 
 Plan = dict[str, Any]
 
@@ -150,6 +172,8 @@ def _api_statements(seeded: Seeded, who: str) -> dict[str, tuple[str, tuple[Any,
             (_actor(seeded, "hub" if who == "alice" else "alice")[1], None, None),
         ),
         "thread list": ("select * from public.chat_threads limit 50", ()),
+        "thread list, newest first": (THREAD_LIST, ()),
+        "thread list, newest first, threads embedded": (THREAD_LIST_EMBEDDED, ()),
         "direct insert, return=representation": (
             "insert into public.chat_messages (thread_id, sender_supabase_id, sender_mongo_id,"
             " recipient_mongo_id, body) values (%s, %s, %s, %s, 'hi') returning *",
@@ -322,3 +346,56 @@ def test_someone_elses_history_reads_no_message(large: Seeded, who: str) -> None
     plan = _explain(large, actor, _HISTORY, (other_thread, None, None), analyze=True)
     assert plan["Actual Rows"] == 0
     assert _messages_scan(plan)["Actual Loops"] == 0
+
+
+def _thread_list_plan(seeded: Seeded, who: str, query: str = THREAD_LIST_EMBEDDED) -> Plan:
+    actor, _thread = _actor(seeded, who)
+    _explain(seeded, actor, query, (), analyze=True)
+    return _explain(seeded, actor, query, (), analyze=True)
+
+
+@pytest.mark.parametrize("who", ["alice", "hub"])
+def test_thread_list_is_one_index_range_of_the_callers_memberships(large: Seeded, who: str) -> None:
+    plan = _thread_list_plan(large, who, THREAD_LIST)
+    rows = 1 if who == "alice" else 50
+    assert plan["Actual Rows"] == rows
+    [members] = [n for n in _nodes(plan) if n.get("Relation Name") == "chat_thread_members"]
+    assert members["Node Type"] == "Index Scan", members["Node Type"]
+    assert members["Index Name"] == "chat_thread_members_recent_idx"
+    assert members["Actual Rows"] == rows
+    assert not [node for node in _nodes(plan) if node["Node Type"] in ("Sort", "Incremental Sort")]
+
+
+@pytest.mark.parametrize("who", ["alice", "hub"])
+def test_embedded_thread_list_reads_the_callers_memberships_in_order_and_stops_after_its_page(
+    large: Seeded, who: str
+) -> None:
+    plan = _thread_list_plan(large, who)
+    expected_rows = 1 if who == "alice" else 50
+    assert plan["Actual Rows"] == expected_rows
+    [members] = [n for n in _nodes(plan) if n.get("Relation Name") == "chat_thread_members"]
+    assert members["Node Type"] in ("Index Scan", "Index Only Scan"), members["Node Type"]
+    assert "user_id" in members["Index Cond"], members["Index Cond"]
+    # Read in last_message_at order: no Sort, and no more memberships than the page.
+    assert members["Actual Rows"] == expected_rows
+    assert not [node for node in _nodes(plan) if node["Node Type"] in ("Sort", "Incremental Sort")]
+    [threads] = [n for n in _nodes(plan) if n.get("Relation Name") == "chat_threads"]
+    assert threads["Node Type"] == "Index Scan", threads["Node Type"]
+    assert "thread_id" in threads["Index Cond"], threads["Index Cond"]
+
+
+@pytest.mark.parametrize("who", ["alice", "hub"])
+def test_thread_list_buffers_do_not_grow_with_the_table_or_the_thread_count(
+    small: Seeded, large: Seeded, who: str
+) -> None:
+    rows = 1 if who == "alice" else 50
+    bound = THREAD_LIST_BUFFERS_FIXED + THREAD_LIST_BUFFERS_PER_ROW * rows
+    buffers = []
+    for seeded in (small, large):
+        plan = _thread_list_plan(seeded, who)
+        assert plan["Actual Rows"] == rows
+        buffers.append(int(plan["Shared Hit Blocks"]) + int(plan["Shared Read Blocks"]))
+    assert max(buffers) <= bound, (buffers, bound)
+    # Four times the threads may add a B-tree level (one buffer per lookup); a list that read
+    # the caller's every thread would differ by thousands.
+    assert abs(buffers[1] - buffers[0]) <= rows + 2, buffers
