@@ -121,3 +121,33 @@ def test_a_thread_rewritten_by_the_backend_moves_its_memberships(chat: Chat) -> 
     )
     assert _memberships(chat, other) == []
     assert {row["user_id"] for row in _memberships(chat, moved)} == {chat.bob.id, chat.carol.id}
+
+
+def test_service_role_reads_every_membership(chat: Chat) -> None:
+    result = assert_allowed(chat.caller("service_role").execute(_SELECT), rowcount=2)
+    assert {row["user_id"] for row in result.rows} == {chat.alice.id, chat.bob.id}
+
+
+def test_service_role_repairs_memberships_for_backend_jobs(chat: Chat) -> None:
+    # The trusted backend may rebuild a membership by hand: delete, insert back, update.
+    service = chat.caller("service_role")
+    mine = "user_id = %s and thread_id = %s"
+    key = (chat.alice.id, chat.thread_id)
+    assert_allowed(
+        service.execute(f"delete from public.chat_thread_members where {mine}", key), rowcount=1
+    )
+    assert_allowed(
+        service.execute(
+            "insert into public.chat_thread_members (user_id, thread_id) values (%s, %s)", key
+        ),
+        rowcount=1,
+    )
+    assert_allowed(
+        service.execute(
+            f"update public.chat_thread_members set last_message_at = now() where {mine}", key
+        ),
+        rowcount=1,
+    )
+    assert [row["user_id"] for row in _memberships(chat, chat.thread_id)] == sorted(
+        [chat.alice.id, chat.bob.id], key=str
+    )
