@@ -39,6 +39,8 @@ INVISIBLE = frozenset("\u3164\u115f\u2800")
 # The revision that hardens the chat (content-only direct inserts, bare presence rows,
 # invisible bodies are blank); before it the model expects the original access table.
 HARDENING_REVISION = "0006"
+# The revision that adds public.chat_thread_members (the newest-first thread list).
+THREAD_MEMBERS_REVISION = "0008"
 
 ActorKind = Literal["user", "anon", "no_sub", "service_role"]
 
@@ -53,6 +55,9 @@ class Rules:
     invisible_is_blank: bool = False
     # hardening: a presence row a client writes carries no event and no payload.
     bare_presence_only: bool = False
+    # 0008: public.chat_thread_members, one row per participant of each thread, read-only
+    # to its own user, written by a trigger on chat_threads.
+    thread_members: bool = False
 
     @classmethod
     def at(cls, head: str) -> Rules:
@@ -62,6 +67,7 @@ class Rules:
             content_columns_only=hardened,
             invisible_is_blank=hardened,
             bare_presence_only=hardened,
+            thread_members=head >= THREAD_MEMBERS_REVISION,
         )
 
 
@@ -174,6 +180,9 @@ class World:
     messages: dict[uuid.UUID, Message] = field(default_factory=dict)
     # Broadcast rows stay in realtime.messages when their message is deleted.
     broadcasts: dict[str, list[Message]] = field(default_factory=dict)
+    # chat_threads.last_message_at: the newest created_at of any message ever inserted into
+    # the thread (deleting a message never moves it back); absent while the thread has none.
+    last_message_at: dict[str, dt.datetime] = field(default_factory=dict)
 
     # --- the world itself ---------------------------------------------------------------
     def live_users(self) -> list[User]:
@@ -226,6 +235,8 @@ class World:
     def add_message(self, message: Message) -> None:
         self.messages[message.id] = message
         self.broadcasts.setdefault(f"chat:{message.thread_id}", []).append(message)
+        latest = self.last_message_at.get(message.thread_id, message.created_at)
+        self.last_message_at[message.thread_id] = max(latest, message.created_at)
 
     def _threads_of(self, uid: uuid.UUID) -> list[Thread]:
         return [t for t in self.threads.values() if uid in (t.a_user, t.b_user)]
@@ -233,6 +244,7 @@ class World:
     def drop_threads(self, threads: Iterable[Thread]) -> None:
         for thread in list(threads):
             del self.threads[thread.thread_id]
+            self.last_message_at.pop(thread.thread_id, None)
             for message in list(self.messages.values()):
                 if message.thread_id == thread.thread_id:
                     del self.messages[message.id]
@@ -254,6 +266,10 @@ class World:
         if caller.kind == "service_role":
             return rows
         return [row for row in rows if row[0] == caller.uid]
+
+    def memberships(self) -> list[tuple[uuid.UUID, str]]:
+        """chat_thread_members' keys: (user_id, thread_id) for each participant of each thread."""
+        return [(uid, t.thread_id) for t in self.threads.values() for uid in (t.a_user, t.b_user)]
 
     # --- table commands -----------------------------------------------------------------
     def select(self, caller: Caller, table: str) -> Outcome:
@@ -324,6 +340,37 @@ class World:
         if message_id is not None and message_id in self.messages:
             return refused(UNIQUE)
         if thread_id not in self.threads:
+            return refused(FOREIGN_KEY)
+        return Outcome()
+
+    def thread_list(self, caller: Caller, limit: int) -> Outcome:
+        """A page of chat_thread_members, newest first (nulls first), then thread_id, user_id.
+
+        rows: (user_id, thread_id, last_message_at) as the database returns them.
+        """
+        if caller.kind == "anon":
+            return refused(DENIED)  # anon holds no privilege on the table at all
+        keys = self.memberships()
+        if caller.kind != "service_role":
+            # The policy: user_id = auth.uid(); no sub means no uid and no rows, not an error.
+            keys = [key for key in keys if key[0] == caller.uid]
+        rows = [(str(uid), tid, self.last_message_at.get(tid)) for uid, tid in keys]
+        rows.sort(key=lambda row: (row[1], row[0]))
+        rows.sort(key=lambda row: row[2] or dt.datetime.max.replace(tzinfo=dt.UTC), reverse=True)
+        return Outcome(rows=list(rows[:limit]))
+
+    def write_membership(self, caller: Caller, command: str, key: tuple[uuid.UUID, str]) -> Outcome:
+        """An insert, update or delete of chat_thread_members' row ``key`` (maybe absent)."""
+        if caller.kind != "service_role":
+            # Privileges, not RLS: anon holds none, authenticated SELECT only, so every
+            # write is refused before any policy or row is looked at.
+            return refused(DENIED)
+        exists = key in self.memberships()
+        if command != "insert":
+            return Outcome(rows=[int(exists)])
+        if exists:
+            return refused(UNIQUE)
+        if key[1] not in self.threads:
             return refused(FOREIGN_KEY)
         return Outcome()
 

@@ -74,6 +74,10 @@ RECORD_FIELDS = (
     "recipient_mongo_id",
     "body",
 )
+# Users' ids follow from their labels (u1, u2 …): a world replays with the same ids, so the
+# orders they decide (service_role's page, the memberships drawn from) replay too and a
+# failure shrinks. Each world is rolled back, so the next one may reuse them.
+USER_IDS = uuid.UUID("5a1c7e2e-7d2b-4f8e-9a31-0c6f3b1d2e40")
 # A user id nobody has.
 STRANGER = uuid.UUID("00000000-0000-4000-8000-000000000000")
 TABLES = {"chat_threads": "thread_id", "chat_messages": "id", "chat_identities": "user_id"}
@@ -98,6 +102,20 @@ EXERCISED = [
     ("user write broadcast: denied",),
     ("service_role join: allowed",),
     tuple(f"service_role select {table}: rows" for table in TABLES),
+]
+# The same for chat_thread_members, from revision 0008 on.
+THREAD_MEMBERS_EXERCISED = [
+    ("user select chat_thread_members: rows",),
+    ("no_sub select chat_thread_members: ok",),
+    ("anon select chat_thread_members: 42501",),
+    ("service_role select chat_thread_members: rows",),
+    ("user insert chat_thread_members: 42501",),
+    ("user update chat_thread_members: 42501",),
+    ("user delete chat_thread_members: 42501",),
+    (
+        "service_role delete chat_thread_members: rows",
+        "service_role update chat_thread_members: rows",
+    ),
 ]
 # A no-op assignment per table: the UPDATE is checked, nothing changes.
 NOOP_UPDATE = {"chat_threads": "thread_id", "chat_messages": "body", "chat_identities": "mongo_id"}
@@ -212,7 +230,10 @@ class ChatWorlds(RuleBasedStateMachine):
         """
         metadata = {"mongoUserId": mongo_id} if mongo_id is not None else {}
         actor = Actor(
-            id=uuid.uuid4(), email=f"{label}@example.test", app_metadata=metadata, label=label
+            id=uuid.uuid5(USER_IDS, label),
+            email=f"{label}@example.test",
+            app_metadata=metadata,
+            label=label,
         )
         sqlstate, _ = self._privileged(
             "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data,"
@@ -496,6 +517,66 @@ class ChatWorlds(RuleBasedStateMachine):
             self._record(result.rows[0])
         self._assert_broadcasts(f"chat:{thread_id}")
 
+    # --- chat_thread_members (revision 0008) ------------------------------------------------
+    @precondition(lambda self: self.world.rules.thread_members)
+    @rule(data=st.data())
+    def thread_list(self, data: st.DataObject) -> None:
+        """The caller's thread list, as the client reads it: newest first, one page.
+
+        user_id ends the order only so that service_role's page (both members of a thread
+        tie) is one exact list; a user's rows differ in thread_id already.
+        """
+        caller = self._caller(data)
+        limit = data.draw(st.sampled_from([DEFAULT_PAGE, 1, 2]), label="limit")
+        result = self._request(caller).execute(
+            "select user_id::text, thread_id, last_message_at from public.chat_thread_members"
+            " order by last_message_at desc nulls first, thread_id, user_id limit %s",
+            (limit,),
+            method="GET",
+        )
+        rows = [
+            (
+                row["user_id"],
+                row["thread_id"],
+                None if row["last_message_at"] is None else _timestamp(row["last_message_at"]),
+            )
+            for row in result.rows
+        ]
+        outcome = self.world.thread_list(caller, limit)
+        self._expect(outcome, result, rows, caller, "select chat_thread_members")
+
+    @precondition(lambda self: self.world.rules.thread_members)
+    @rule(data=st.data())
+    def write_membership(self, data: st.DataObject) -> None:
+        """A client's (or the backend's) insert, update or delete of one membership.
+
+        Run in a savepoint rolled back afterwards: only the trigger on chat_threads keeps
+        memberships in the model, so even service_role's allowed repairs leave no trace.
+        """
+        caller = self._caller(data)
+        command = data.draw(st.sampled_from(["insert", "update", "delete"]), label="command")
+        members = sorted(self.world.memberships())
+        users = {"stranger": STRANGER} | {u.actor.label: u.id for u in self.world.users}
+        if members and not data.draw(st.booleans(), label="another key"):
+            key = data.draw(st.sampled_from(members), label="membership")
+        else:
+            user = users[data.draw(st.sampled_from(list(users)), label="user_id")]
+            key = (user, self._thread_id(data, caller))
+        if command == "insert":
+            query = "insert into public.chat_thread_members (user_id, thread_id) values (%s, %s)"
+        elif command == "update":
+            query = (
+                "update public.chat_thread_members set last_message_at = last_message_at"
+                " where user_id = %s and thread_id = %s"
+            )
+        else:
+            query = "delete from public.chat_thread_members where user_id = %s and thread_id = %s"
+        with self.db.conn.transaction(force_rollback=True):
+            result = self._request(caller).execute(query, key, method=command.upper())
+        outcome = self.world.write_membership(caller, command, key)
+        rows = None if command == "insert" else [result.rowcount]
+        self._expect(outcome, result, rows, caller, f"{command} chat_thread_members")
+
     # --- RPCs -----------------------------------------------------------------------------
     @rule(data=st.data())
     def send(self, data: st.DataObject) -> None:
@@ -659,6 +740,7 @@ def test_every_request_in_random_worlds_gets_the_answer_of_the_access_table(
     for answer, count in sorted(tally.items()):
         print(f"  {count:6d}  {answer}")
     assert tally["worlds"] >= profile.max_examples
+    exercised = EXERCISED + (THREAD_MEMBERS_EXERCISED if rules.thread_members else [])
     # The worlds reached the answers that matter, not only refusals.
-    for answers in EXERCISED:
+    for answers in exercised:
         assert any(tally[answer] for answer in answers), f"no world reached {answers}"
