@@ -7,21 +7,21 @@ grant them ALL on every new table in public, so anon could otherwise rewrite the
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from pgpolicy.migrate.settings import MigrationSettings, sqlalchemy_url
 from pgpolicy.migrate.version_table import version_table_hardening_sql
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("DATABASE_URL", "")
-if url.startswith("postgresql://") or url.startswith("postgres://"):
-    url = "postgresql+psycopg://" + url.split("://", 1)[1]
+# The same `-x url=` / DATABASE_URL resolution as the toolkit's own migrations.
+settings = MigrationSettings.from_environment(context.get_x_argument(as_dictionary=True))
+url = sqlalchemy_url(settings.url) if settings.url else ""
 
 if context.is_offline_mode():
     context.configure(
