@@ -1,8 +1,11 @@
 -- One page of a thread's messages, newest first, keyset-paginated on (created_at, id).
--- SECURITY INVOKER, language sql, stable, not strict, no set clause: the planner inlines it,
--- so RLS applies and a page is an index scan on chat_messages_thread_history_idx.
--- The row comparison has no OR so it stays an Index Cond at any depth, in generic plans too;
--- without a cursor it starts above every row ('infinity', the largest uuid).
+-- SECURITY INVOKER: RLS applies, and a page is an index scan on
+-- chat_messages_thread_history_idx. PL/pgSQL, so the session caches the page's plan:
+-- PostgREST passes the arguments as sub-selects, which keeps a language sql body from being
+-- inlined, and then the body (its policy included) was planned anew on every call, which
+-- cost more than reading the page. The cached plan is generic; the row comparison has no OR
+-- and no leaky function, so it stays an Index Cond at any depth there too. Without a cursor
+-- the page starts above every row ('infinity', the largest uuid).
 -- Cost: one primary-key lookup of the thread (in chat_history_page_limit), then the page's rows.
 create or replace function public.chat_history(
   _thread_id text,
@@ -11,15 +14,25 @@ create or replace function public.chat_history(
   _limit integer default 50
 )
 returns setof public.chat_messages
-language sql
+language plpgsql
 stable
 security invoker
+set search_path = ''
 as $$
+declare
+  -- First: no user (42501) and a bad limit (22023); 0 for a thread the caller may not see.
+  _page_size integer := public.chat_history_page_limit(_thread_id, _limit);
+begin
+  if _page_size = 0 then
+    return;
+  end if;
+
+  return query
   select m.*
   from public.chat_messages m
   where m.thread_id = _thread_id
     -- case, not coalesce(): the planner counts coalesce() as possibly leaky, and under RLS a
-    -- leaky qual over parameters (generic plans, PostgREST's arguments) is no Index Cond.
+    -- leaky qual over parameters (a generic plan's) is no Index Cond.
     and (m.created_at, m.id) < (
       case
         when _before_created_at is null then 'infinity'::timestamptz
@@ -31,8 +44,8 @@ as $$
       end
     )
   order by m.created_at desc, m.id desc
-  -- 0 for a thread the caller may not see: then the scan never starts.
-  limit public.chat_history_page_limit(_thread_id, _limit)
+  limit _page_size;
+end;
 $$;
 
 comment on function public.chat_history(text, timestamptz, uuid, integer) is

@@ -4,7 +4,9 @@ A busy user in thousands of threads (``hub``) and a user in one (``alice``), lon
 many short ones (tests/chat/production_shape.py). For every API statement, as either user:
 - no Seq Scan on any table, policies nested inside policies included;
 - a history page, at depth 0 and deep, is an index scan with the row comparison in the
-  Index Cond, no Sort node, auth.uid() evaluated once (InitPlan);
+  Index Cond, no Sort node, auth.uid() evaluated once (InitPlan), in the plans chat_history
+  (PL/pgSQL) runs its page with: the first calls' custom plans and the generic plan the
+  session then caches, read with auto_explain from calls made exactly as PostgREST makes them;
 - the shared buffers a history page touches are bounded by a constant: the same on a
   database four times larger with four times more threads for the caller;
 - the thread list (chat_thread_members, newest first, each thread embedded) is an index scan
@@ -141,13 +143,52 @@ _HISTORY = (
     "select * from public.chat_history(_thread_id := %s, _before_created_at := %s,"
     " _before_id := %s, _limit := 50)"
 )
+# A PL/pgSQL statement gets a plan for its values on its first five runs in a session, then
+# the session may keep one generic plan (plancache): six calls see both kinds.
+CALLS_TO_REACH_THE_CACHED_PLAN = 6
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One statement run inside a call, as auto_explain logged it."""
+
+    query: str
+    plan: Plan
+
+
+def _history_calls(
+    seeded: Seeded, who: str, thread: str, depth: int, *, analyze: bool = False
+) -> list[list[Logged]]:
+    """The statements each of CALLS_TO_REACH_THE_CACHED_PLAN calls of chat_history ran, in one
+    session, called exactly as PostgREST calls it (the arguments are sub-selects of its JSON
+    body); ``thread`` is read by ``who`` from ``depth`` rows back."""
+    actor, _own_thread = _actor(seeded, who)
+    created_at, message_id = _cursor(seeded, thread, depth)
+    args = {
+        "_thread_id": thread,
+        "_before_created_at": created_at,
+        "_before_id": message_id,
+        "_limit": 50,
+    }
+    if seeded.admin_url is None:
+        return _logged_calls(seeded, seeded.db.conn, actor, args, analyze=analyze)
+    with psycopg.connect(seeded.admin_url, autocommit=True) as admin:
+        return _logged_calls(seeded, admin, actor, args, analyze=analyze)
+
+
+def _page_plans(seeded: Seeded, who: str, depth: int, *, analyze: bool = False) -> list[Plan]:
+    """The plan of the page query (the statement reading chat_messages) of every call."""
+    thread = _actor(seeded, who)[1]
+    pages = []
+    for call in _history_calls(seeded, who, thread, depth, analyze=analyze):
+        [page] = [s.plan for s in call if "public.chat_messages" in s.query]
+        pages.append(page)
+    return pages
 
 
 def _history_plan(seeded: Seeded, who: str, depth: int, *, analyze: bool = False) -> Plan:
-    actor, thread = _actor(seeded, who)
-    return _explain(
-        seeded, actor, _HISTORY, (thread, *_cursor(seeded, thread, depth)), analyze=analyze
-    )
+    """The plan a page runs with once the session has settled: the last call's."""
+    return _page_plans(seeded, who, depth, analyze=analyze)[-1]
 
 
 def _messages_scan(plan: Plan) -> Plan:
@@ -156,20 +197,60 @@ def _messages_scan(plan: Plan) -> Plan:
     return scans[0]
 
 
+def _logged_calls(
+    seeded: Seeded,
+    conn: psycopg.Connection[Any],
+    actor: Actor,
+    args: dict[str, Any],
+    *,
+    analyze: bool,
+) -> list[list[Logged]]:
+    try:
+        conn.execute("load 'auto_explain'")
+    except psycopg.errors.InsufficientPrivilege:
+        pytest.skip("auto_explain needs a superuser connection on this server")
+    settings = {
+        "auto_explain.log_min_duration": "0",
+        "auto_explain.log_nested_statements": "on",
+        "auto_explain.log_format": "json",
+        "auto_explain.log_analyze": "on" if analyze else "off",
+        "auto_explain.log_buffers": "on" if analyze else "off",
+        "auto_explain.log_timing": "off",
+        "auto_explain.log_verbose": "on",
+        "client_min_messages": "log",
+    }
+    for setting, value in settings.items():
+        conn.execute("select set_config(%s, %s, false)", (setting, value))
+    calls: list[list[Logged]] = []
+    try:
+        for _ in range(CALLS_TO_REACH_THE_CACHED_PLAN):
+            result = seeded.db.as_user(actor, conn=conn).rpc("chat_history", **args)
+            assert result.ok, result
+            calls.append(_logged_statements(result.notices))
+    finally:
+        conn.execute("reset client_min_messages")
+        conn.execute("select set_config('auto_explain.log_min_duration', '-1', false)")
+    return calls
+
+
+def _logged_statements(notices: list[str]) -> list[Logged]:
+    logged = []
+    for notice in notices:
+        start = notice.find("{")
+        if notice.startswith("LOG") and start != -1:
+            entry = json.loads(notice[start:])
+            logged.append(Logged(entry.get("Query Text", ""), entry["Plan"]))
+    return logged
+
+
 def _api_statements(seeded: Seeded, who: str) -> dict[str, tuple[str, tuple[Any, ...]]]:
     actor, thread = _actor(seeded, who)
     other = seeded.world.hub if who == "alice" else seeded.world.alice
     return {
-        "history page": (_HISTORY, (thread, None, None)),
-        "history page, deep": (_HISTORY, (thread, *_cursor(seeded, thread, DEEP))),
         "messages of a thread": (
             "select * from public.chat_messages where thread_id = %s"
             " order by created_at desc, id desc limit 50",
             (thread,),
-        ),
-        "someone else's history": (
-            _HISTORY,
-            (_actor(seeded, "hub" if who == "alice" else "alice")[1], None, None),
         ),
         "thread list": ("select * from public.chat_threads limit 50", ()),
         "thread list, newest first": (THREAD_LIST, ()),
@@ -190,13 +271,42 @@ def _api_statements(seeded: Seeded, who: str) -> dict[str, tuple[str, tuple[Any,
     }
 
 
+def _history_statements(seeded: Seeded, who: str) -> dict[str, list[Logged]]:
+    """Every statement chat_history runs, over all calls: own thread at depth 0 and deep, and
+    the other user's thread."""
+    own = _actor(seeded, who)[1]
+    other = _actor(seeded, "hub" if who == "alice" else "alice")[1]
+    cases = {
+        "history page": (own, 0),
+        "history page, deep": (own, DEEP),
+        "someone else's": (other, 0),
+    }
+    return {
+        label: [
+            statement for call in _history_calls(seeded, who, thread, depth) for statement in call
+        ]
+        for label, (thread, depth) in cases.items()
+    }
+
+
 @pytest.mark.parametrize("who", ["alice", "hub"])
 def test_no_statement_scans_a_table_under_any_policy(large: Seeded, who: str) -> None:
+    actor, _thread = _actor(large, who)
+    plans = {
+        label: [_explain(large, actor, query, params)]
+        for label, (query, params) in _api_statements(large, who).items()
+    }
+    for label, statements in _history_statements(large, who).items():
+        plans[label] = [statement.plan for statement in statements]
     seq_scans = {}
-    for label, (query, params) in _api_statements(large, who).items():
-        actor, _thread = _actor(large, who)
-        plan = _explain(large, actor, query, params)
-        scanned = [n["Relation Name"] for n in _nodes(plan) if n["Node Type"] == "Seq Scan"]
+    for label, label_plans in plans.items():
+        # The catalog lookups around a call (role settings, pg_roles) are not the API's tables.
+        scanned = [
+            n["Relation Name"]
+            for plan in label_plans
+            for n in _nodes(plan)
+            if n["Node Type"] == "Seq Scan" and n.get("Schema") != "pg_catalog"
+        ]
         if scanned:
             seq_scans[label] = scanned
     assert seq_scans == {}
@@ -207,18 +317,29 @@ def test_no_statement_scans_a_table_under_any_policy(large: Seeded, who: str) ->
 def test_history_page_is_an_index_scan_with_the_row_comparison(
     large: Seeded, who: str, depth: int
 ) -> None:
-    scan = _messages_scan(_history_plan(large, who, depth))
-    assert scan["Node Type"] == "Index Scan", scan["Node Type"]
-    assert scan["Index Name"] == HISTORY_INDEX
-    assert ROW_COMPARISON.search(scan["Index Cond"]), scan["Index Cond"]
-    assert "thread_id" in scan["Index Cond"]
+    # Every call: the custom plans of the first runs and the generic plan the session keeps.
+    for plan in _page_plans(large, who, depth):
+        scan = _messages_scan(plan)
+        assert scan["Node Type"] == "Index Scan", scan["Node Type"]
+        assert scan["Index Name"] == HISTORY_INDEX
+        assert ROW_COMPARISON.search(scan["Index Cond"]), scan["Index Cond"]
+        assert "thread_id" in scan["Index Cond"]
+
+
+@pytest.mark.parametrize("who", ["alice", "hub"])
+def test_the_session_keeps_one_generic_history_plan(large: Seeded, who: str) -> None:
+    # After its first custom plans the session reuses a generic plan, so a page is not planned
+    # again on every call: its Index Cond compares with parameters, not with this call's values.
+    first, *_middle, last = _page_plans(large, who, DEEP)
+    assert "$" not in _messages_scan(first)["Index Cond"], _messages_scan(first)["Index Cond"]
+    assert re.search(r"thread_id = \$\d", _messages_scan(last)["Index Cond"]), _messages_scan(last)
 
 
 @pytest.mark.parametrize("who", ["alice", "hub"])
 @pytest.mark.parametrize("depth", [0, DEEP])
 def test_history_page_needs_no_sort(large: Seeded, who: str, depth: int) -> None:
-    plan = _history_plan(large, who, depth)
-    assert not [node for node in _nodes(plan) if node["Node Type"] in ("Sort", "Incremental Sort")]
+    for plan in _page_plans(large, who, depth):
+        assert not [n for n in _nodes(plan) if n["Node Type"] in ("Sort", "Incremental Sort")]
 
 
 @pytest.mark.parametrize("who", ["alice", "hub"])
@@ -251,8 +372,7 @@ def test_messages_policy_reads_no_other_table_per_row(large: Seeded, who: str) -
 
 
 def _page_buffers(seeded: Seeded, who: str, depth: int) -> int:
-    # The first run also counts catalog pages its function calls look up; the second does not.
-    _history_plan(seeded, who, depth, analyze=True)
+    # The last call's page: earlier calls also read the catalog pages of the first lookups.
     plan = _history_plan(seeded, who, depth, analyze=True)
     assert plan["Actual Rows"] == 50
     return int(plan["Shared Hit Blocks"]) + int(plan["Shared Read Blocks"])
@@ -272,80 +392,16 @@ def test_history_page_buffers_do_not_grow_with_the_table_or_the_thread_count(
     assert abs(on_large - on_small) <= 6, (on_small, on_large)
 
 
-def _nested_plans(seeded: Seeded, actor: Actor, **args: Any) -> list[Plan]:
-    """Plans of the statements run inside chat_history when called exactly as PostgREST does.
-
-    PostgREST passes each argument as a subquery of its JSON body, so the function is not
-    inlined into the outer query: auto_explain (nested statements) shows its inner plan.
-    """
-    if seeded.admin_url is None:
-        return _logged_plans(seeded, seeded.db.conn, actor, args)
-    with psycopg.connect(seeded.admin_url, autocommit=True) as admin:
-        return _logged_plans(seeded, admin, actor, args)
-
-
-def _logged_plans(
-    seeded: Seeded, conn: psycopg.Connection[Any], actor: Actor, args: dict[str, Any]
-) -> list[Plan]:
-    try:
-        conn.execute("load 'auto_explain'")
-    except psycopg.errors.InsufficientPrivilege:
-        pytest.skip("auto_explain needs a superuser connection on this server")
-    for setting, value in (
-        ("auto_explain.log_min_duration", "0"),
-        ("auto_explain.log_nested_statements", "on"),
-        ("auto_explain.log_format", "json"),
-        ("client_min_messages", "log"),
-    ):
-        conn.execute("select set_config(%s, %s, false)", (setting, value))
-    try:
-        result = seeded.db.as_user(actor, conn=conn).rpc("chat_history", **args)
-    finally:
-        conn.execute("reset client_min_messages")
-        conn.execute("select set_config('auto_explain.log_min_duration', '-1', false)")
-    assert result.ok, result
-    plans: list[Plan] = []
-    for notice in result.notices:
-        start = notice.find("{")
-        if notice.startswith("LOG") and start != -1:
-            logged = json.loads(notice[start:])
-            if "chat_messages" in logged.get("Query Text", ""):
-                plans.append(logged["Plan"])
-    return plans
-
-
-@pytest.mark.parametrize("who", ["alice", "hub"])
-@pytest.mark.parametrize("depth", [0, DEEP])
-def test_history_through_the_api_is_an_index_scan_with_the_row_comparison(
-    large: Seeded, who: str, depth: int
-) -> None:
-    actor, thread = _actor(large, who)
-    created_at, message_id = _cursor(large, thread, depth)
-    [plan] = _nested_plans(
-        large,
-        actor,
-        _thread_id=thread,
-        _before_created_at=created_at,
-        _before_id=message_id,
-        _limit=50,
-    )
-    scan = _messages_scan(plan)
-    assert scan["Node Type"] == "Index Scan", scan
-    assert scan["Index Name"] == HISTORY_INDEX
-    assert ROW_COMPARISON.search(scan["Index Cond"]), scan["Index Cond"]
-    assert not [node for node in _nodes(plan) if node["Node Type"] in ("Sort", "Incremental Sort")]
-    assert not [node for node in _nodes(plan) if node["Node Type"] == "Seq Scan"]
-
-
 @pytest.mark.parametrize("who", ["alice", "hub"])
 def test_someone_elses_history_reads_no_message(large: Seeded, who: str) -> None:
-    # chat_history_page_limit() answers 0 for a thread the caller may not see: Limit 0 never
-    # starts the scan, however long the other thread is.
-    actor, _thread = _actor(large, who)
+    # chat_history_page_limit() answers 0 for a thread the caller may not see, and chat_history
+    # returns before its page query: not one statement reads chat_messages, in any call.
     other_thread = _actor(large, "hub" if who == "alice" else "alice")[1]
-    plan = _explain(large, actor, _HISTORY, (other_thread, None, None), analyze=True)
-    assert plan["Actual Rows"] == 0
-    assert _messages_scan(plan)["Actual Loops"] == 0
+    calls = _history_calls(large, who, other_thread, 0)
+    assert len(calls) == CALLS_TO_REACH_THE_CACHED_PLAN
+    read_messages = [s.query for call in calls for s in call if "chat_messages" in s.query]
+    assert read_messages == []
+    assert all(any("chat_threads" in s.query for s in call) for call in calls)
 
 
 def _thread_list_plan(seeded: Seeded, who: str, query: str = THREAD_LIST_EMBEDDED) -> Plan:
