@@ -29,6 +29,11 @@ from pgpolicy.provision.runas import ensure_traversable, pg_ctl_executable, serv
 from pgpolicy.provision.server import Server
 
 _GONE_TIMEOUT = 20.0
+# A killed server must keep every transaction it reported committed, as production does:
+# with synchronous_commit off, a commit made just before the kill (the previous revision's)
+# may still sit in the WAL buffers and be lost. fsync may stay off: a killed process leaves
+# what it wrote in the operating system's cache.
+CRASH_SAFE_SETTINGS = {**FAST_UNSAFE_SETTINGS, "synchronous_commit": "on"}
 
 
 @dataclass
@@ -89,7 +94,7 @@ def crashable_cluster(bindir: Path) -> Iterator[CrashableCluster]:
         layout.prepare(user)
         pg_ctl = cleanup.enter_context(pg_ctl_executable(bindir, user))
         executor = ClusterExecutor(
-            pg_ctl, layout, free_port(), FAST_UNSAFE_SETTINGS, persistent=False, initdb_sync=False
+            pg_ctl, layout, free_port(), CRASH_SAFE_SETTINGS, persistent=False, initdb_sync=False
         )
         server = start_cluster(executor, layout, source="embedded")
         try:
