@@ -170,10 +170,9 @@ def _history_calls(
         "_before_id": message_id,
         "_limit": 50,
     }
-    if seeded.admin_url is None:
-        return _logged_calls(seeded, seeded.db.conn, actor, args, analyze=analyze)
-    with psycopg.connect(seeded.admin_url, autocommit=True) as admin:
-        return _logged_calls(seeded, admin, actor, args, analyze=analyze)
+    # A new session each time: one that ran chat_history before would start on a cached plan.
+    with psycopg.connect(seeded.admin_url or seeded.db.url, autocommit=True) as session:
+        return _logged_calls(seeded, session, actor, args, analyze=analyze)
 
 
 def _page_plans(seeded: Seeded, who: str, depth: int, *, analyze: bool = False) -> list[Plan]:
