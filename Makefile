@@ -36,14 +36,21 @@ test: install
 	$(BIN)/pytest
 
 ## ruff, mypy, and squawk over the offline SQL of every revision (kept in build/ so the
-## line numbers squawk reports can be looked up; settings in .squawk.toml)
+## line numbers squawk reports can be looked up; settings in .squawk.toml), then over each
+## example's, generated from its own folder (its alembic.ini) and read with its own .squawk.toml
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	@mkdir -p build
+	@mkdir -p build/examples
 	$(BIN)/alembic upgrade head --sql > build/migrations-offline.sql
 	$(BIN)/squawk build/migrations-offline.sql
+	@set -e; for example in examples/*/; do \
+	  sql="build/examples/$$(basename "$$example")-migrations-offline.sql"; \
+	  echo "== $$example: $$sql"; \
+	  (cd "$$example" && "$(CURDIR)/$(BIN)/alembic" upgrade head --sql) > "$$sql"; \
+	  $(BIN)/squawk --config "$${example}.squawk.toml" "$$sql"; \
+	done
 
 format: install
 	$(BIN)/ruff format .

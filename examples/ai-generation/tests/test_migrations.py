@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from pgpolicy.migrate.runner import current_revisions, downgrade, upgrade
 from pgpolicy.testing.harness import Database
@@ -25,6 +26,26 @@ def test_downgrade_to_base_leaves_no_table_and_upgrade_restores_head(db: Databas
     assert current_revisions(db.url) == []
     upgrade(ALEMBIC_INI, db.url, "head")
     assert _existing(db) == list(TABLES)
+    assert current_revisions(db.url) == ["0001"]
+
+
+@pytest.mark.commit
+def test_upgrade_queued_behind_a_lock_gives_up_and_changes_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Revision 0001's foreign keys lock auth.users: the app's traffic holding it must not
+    # make the migration wait (and every request queue behind the migration) indefinitely.
+    downgrade(ALEMBIC_INI, db.url, "base")
+    monkeypatch.setenv("PGPOLICY_LOCK_TIMEOUT", "200ms")
+    blocker = db.connect()
+    with blocker.transaction():
+        blocker.execute("lock table auth.users in access exclusive mode")
+        with pytest.raises(OperationalError) as failure:
+            upgrade(ALEMBIC_INI, db.url, "head")
+    assert getattr(failure.value.orig, "sqlstate", None) == "55P03"  # lock_not_available
+    assert _existing(db) == []
+    assert current_revisions(db.url) == []
+    upgrade(ALEMBIC_INI, db.url, "head")
     assert current_revisions(db.url) == ["0001"]
 
 
