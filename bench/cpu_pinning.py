@@ -38,14 +38,15 @@ def _is_postgres(pid: int) -> bool:
 
 def _local_postmaster(url: str) -> int | None:
     """The postmaster's pid if the server runs on this machine, in this pid namespace."""
+    # Read /proc while the backend is alive: once the connection closes, its pid may be gone.
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("select pg_backend_pid()").fetchone()
-    backend = int(row[0]) if row else -1
-    # A server elsewhere (or in a container) reports a pid that is not a postgres process here,
-    # or is one by coincidence whose parent is not: then nothing is pinned.
-    if not _is_postgres(backend):
-        return None
-    postmaster = _parent_pid(backend)
+        backend = int(row[0]) if row else -1
+        # A server elsewhere (or in a container) reports a pid that is not a postgres process
+        # here, or is one by coincidence whose parent is not: then nothing is pinned.
+        if not _is_postgres(backend):
+            return None
+        postmaster = _parent_pid(backend)
     if postmaster is None or not _is_postgres(postmaster):
         return None
     return postmaster
