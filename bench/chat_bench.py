@@ -552,24 +552,68 @@ def render(figures: list[Figures], shape: Shape) -> str:
     return "\n".join(lines)
 
 
+# chat_history plans its page for its first five calls, then keeps a generic plan: the sixth
+# call shows the plan the session serves pages with.
+CALLS_TO_REACH_THE_CACHED_PLAN = 6
+
+
 def history_explain(conn: psycopg.Connection[Any], n: int, thread: str, depth: int) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of a history page as user ``n``, run twice (the second run
-    is shown: the first also reads the catalog pages its function calls look up)."""
+    """The page query's plan inside chat_history (EXPLAIN ANALYZE, BUFFERS), as user ``n``, as
+    auto_explain logs it; ``conn`` must be allowed to load auto_explain (a superuser). Only
+    the call's own plan otherwise (the function is PL/pgSQL: EXPLAIN stops at its boundary)."""
     created_at, message_id = _cursor(conn, thread, depth) if depth else (None, None)
+    call = "select * from public.chat_history(%s, %s, %s, 50)"
+    arguments = (thread, created_at, message_id)
+    notices: list[str] = []
+    conn.add_notice_handler(lambda diagnostic: notices.append(diagnostic.message_primary or ""))
+    try:
+        conn.execute("load 'auto_explain'")
+    except psycopg.errors.InsufficientPrivilege:
+        return _outer_explain(conn, n, call, arguments)
+    for setting, value in (
+        ("auto_explain.log_min_duration", "0"),
+        ("auto_explain.log_nested_statements", "on"),
+        ("auto_explain.log_analyze", "on"),
+        ("auto_explain.log_buffers", "on"),
+        ("auto_explain.log_timing", "on"),
+        ("client_min_messages", "log"),
+    ):
+        conn.execute("select set_config(%s, %s, false)", (setting, value))
+    with conn.transaction(force_rollback=True):
+        _act_as(conn, n)
+        for _ in range(CALLS_TO_REACH_THE_CACHED_PLAN):
+            notices.clear()
+            conn.execute(call, arguments)
+    conn.execute("select set_config('auto_explain.log_min_duration', '-1', false)")
+    conn.execute("reset client_min_messages")
+    [page] = [text for text in notices if "public.chat_messages" in text]
+    # "duration: … plan:", "Query Text: …" (the statement, several lines), then the plan,
+    # whose top node is the first unindented line with actual figures.
+    lines = page.splitlines()
+    top = next(i for i, line in enumerate(lines) if line[:1].isupper() and "(actual" in line)
+    return "\n".join(lines[top:])
+
+
+def _act_as(conn: psycopg.Connection[Any], n: int) -> None:
+    conn.execute(
+        "select set_config('role', 'authenticated', true),"
+        " set_config('request.jwt.claims', %s, true)",
+        (json.dumps(_claims(n)),),
+    )
+
+
+def _outer_explain(
+    conn: psycopg.Connection[Any], n: int, call: str, arguments: tuple[object, ...]
+) -> str:
     lines: list[str] = []
     with conn.transaction(force_rollback=True):
-        conn.execute(
-            "select set_config('role', 'authenticated', true),"
-            " set_config('request.jwt.claims', %s, true)",
-            (json.dumps(_claims(n)),),
-        )
-        for _ in range(2):
+        _act_as(conn, n)
+        for _ in range(2):  # the second: the first also reads catalog pages
             lines = [
                 row[0]
                 for row in conn.execute(
-                    "explain (analyze, buffers, costs off)"
-                    " select * from public.chat_history(%s, %s, %s, 50)",
-                    (thread, created_at, message_id),
+                    f"explain (analyze, buffers, costs off) {call}",  # type: ignore[arg-type]
+                    arguments,
                 )
             ]
     return "\n".join(lines)
@@ -585,10 +629,12 @@ def run_bench(
             seed(conn, shape)
             print(f"seeded in {time.perf_counter() - start:.1f} s", flush=True)
             rows = requests(conn, shape)
-            hub_thread = thread_id(shape.hub, shape.hub_partner)
+        hub_thread = thread_id(shape.hub, shape.hub_partner)
+        # auto_explain needs a superuser: the server's admin role when it has one.
+        with psycopg.connect(server.admin().url(name), autocommit=True) as admin:
             plans = {
                 f"history page, user in {shape.partners:,} threads, {label}": history_explain(
-                    conn, shape.hub, hub_thread, depth
+                    admin, shape.hub, hub_thread, depth
                 )
                 for label, depth in (("depth 0", 0), (f"{_deep(shape):,} back", _deep(shape)))
             }
