@@ -1,11 +1,14 @@
 -- One page of a thread's messages, newest first, keyset-paginated on (created_at, id).
 -- SECURITY INVOKER: RLS applies, and a page is an index scan on
--- chat_messages_thread_history_idx. PL/pgSQL, so the session caches the page's plan:
--- PostgREST passes the arguments as sub-selects, which keeps a language sql body from being
--- inlined, and then the body (its policy included) was planned anew on every call, which
--- cost more than reading the page. The cached plan is generic; the row comparison has no OR
--- and no leaky function, so it stays an Index Cond at any depth there too. Without a cursor
--- the page starts above every row ('infinity', the largest uuid).
+-- chat_messages_thread_history_idx. PL/pgSQL with a generic plan, so a session plans the
+-- page once: PostgREST passes the arguments as sub-selects, which keeps a language sql body
+-- from being inlined, and then the body (its policy included) was planned anew on every
+-- call, which cost more than reading the page. force_generic_plan, because PL/pgSQL's own
+-- choice keeps custom plans, planned per call, whenever the generic plan's estimate looks
+-- costlier (it did on 10 million messages: the page size is a parameter there). The row
+-- comparison has no OR and no leaky function, so it stays an Index Cond in the generic plan
+-- at any depth. Without a cursor the page starts above every row ('infinity', the largest
+-- uuid).
 -- Cost: one primary-key lookup of the thread (in chat_history_page_limit), then the page's rows.
 create or replace function public.chat_history(
   _thread_id text,
@@ -18,6 +21,7 @@ language plpgsql
 stable
 security invoker
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   -- First: no user (42501) and a bad limit (22023); 0 for a thread the caller may not see.

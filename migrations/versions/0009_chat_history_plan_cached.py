@@ -1,18 +1,19 @@
-"""chat_history in PL/pgSQL: the session caches its page plan
+"""chat_history in PL/pgSQL with a generic plan: a session plans its page once
 
 PostgREST calls chat_history with its arguments as sub-selects, so the language sql body was
 never inlined and was planned anew, policy included, on every call: measured server-side
 (pgbench, pipelined), planning cost more than reading the page, and it made the page 1.2x its
-service_role baseline. In PL/pgSQL the session caches a generic plan of the same query
-(still an index scan with the row comparison in the Index Cond, auth.uid() an InitPlan);
-same arguments, same rows, same refusals.
+service_role baseline. In PL/pgSQL, with plan_cache_mode = force_generic_plan, a session plans
+the page once (PL/pgSQL's own choice kept per-call custom plans on 10 million messages); the
+generic plan is still an index scan with the row comparison in the Index Cond and auth.uid()
+an InitPlan. Same arguments, same rows, same refusals.
 
 Declared files applied by this revision:
 - rpc/public.chat_history.sql
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-11-30 07:38:49
+Create Date: 2026-11-30 08:17:36
 """
 
 from collections.abc import Sequence
@@ -31,12 +32,15 @@ depends_on: str | Sequence[str] | None = None
 RPC_PUBLIC_CHAT_HISTORY = r"""
 -- One page of a thread's messages, newest first, keyset-paginated on (created_at, id).
 -- SECURITY INVOKER: RLS applies, and a page is an index scan on
--- chat_messages_thread_history_idx. PL/pgSQL, so the session caches the page's plan:
--- PostgREST passes the arguments as sub-selects, which keeps a language sql body from being
--- inlined, and then the body (its policy included) was planned anew on every call, which
--- cost more than reading the page. The cached plan is generic; the row comparison has no OR
--- and no leaky function, so it stays an Index Cond at any depth there too. Without a cursor
--- the page starts above every row ('infinity', the largest uuid).
+-- chat_messages_thread_history_idx. PL/pgSQL with a generic plan, so a session plans the
+-- page once: PostgREST passes the arguments as sub-selects, which keeps a language sql body
+-- from being inlined, and then the body (its policy included) was planned anew on every
+-- call, which cost more than reading the page. force_generic_plan, because PL/pgSQL's own
+-- choice keeps custom plans, planned per call, whenever the generic plan's estimate looks
+-- costlier (it did on 10 million messages: the page size is a parameter there). The row
+-- comparison has no OR and no leaky function, so it stays an Index Cond in the generic plan
+-- at any depth. Without a cursor the page starts above every row ('infinity', the largest
+-- uuid).
 -- Cost: one primary-key lookup of the thread (in chat_history_page_limit), then the page's rows.
 create or replace function public.chat_history(
   _thread_id text,
@@ -49,6 +53,7 @@ language plpgsql
 stable
 security invoker
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   -- First: no user (42501) and a bad limit (22023); 0 for a thread the caller may not see.
