@@ -1,10 +1,11 @@
 """Alembic environment of this example: URL from ``-x url=`` or DATABASE_URL.
 
 One transaction per revision; the engine opens one connection and closes it (NullPool).
-Online and in the offline SQL (``--sql``), ``lock_timeout`` and ``statement_timeout`` bound
-every migration statement, as in the toolkit's own migrations (same defaults, same
-``-x lock_timeout=`` / ``PGPOLICY_LOCK_TIMEOUT`` overrides): a revision that queues behind the
-app's traffic gives up instead of blocking it.
+Online and in the offline SQL (``--sql``), as in the toolkit's own migrations: one migrator
+at a time (the toolkit's session advisory lock: a second CI job waits for the first), and
+``lock_timeout``/``statement_timeout`` on every migration statement (same defaults, same
+``-x lock_timeout=`` / ``PGPOLICY_LOCK_TIMEOUT`` overrides), so a revision that queues behind
+the app's traffic gives up instead of blocking it.
 Afterwards the API roles are kept away from alembic_version: Supabase's default privileges
 grant them ALL on every new table in public, so anon could otherwise rewrite the revision.
 """
@@ -16,7 +17,13 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from pgpolicy.migrate.session import timeout_sql
+from pgpolicy.migrate.session import (
+    client_check_sql,
+    lock_sql,
+    migration_lock,
+    timeout_sql,
+    unlock_sql,
+)
 from pgpolicy.migrate.settings import MigrationSettings, sqlalchemy_url
 from pgpolicy.migrate.version_table import version_table_hardening_sql
 
@@ -35,25 +42,25 @@ if context.is_offline_mode():
         transaction_per_migration=True,
         dialect_opts={"paramstyle": "named"},
     )
-    # Session settings, written before the first BEGIN: they bound every revision after them.
+    # Session settings, written before the first BEGIN: lock first (no timeout is set yet, so
+    # it waits), then bound every revision after them.
+    context.execute(client_check_sql())
+    context.execute(lock_sql())
     for statement in timeout_sql(settings):
         context.execute(statement)
     with context.begin_transaction():
         context.run_migrations()
     for statement in version_table_hardening_sql():
         context.execute(statement)
+    context.execute(unlock_sql())
 else:
     if not url:
         raise SystemExit(
             "no database URL: pass `alembic -x url=postgresql://...` or set DATABASE_URL"
         )
     engine = create_engine(url, poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        # Session settings (not `set local`): committed here, they bound every revision's
-        # transaction on this connection.
-        with connection.begin():
-            for statement in timeout_sql(settings):
-                connection.exec_driver_sql(statement)
+    # The lock is waited for without a timeout; the timeouts are set once it is held.
+    with engine.connect() as connection, migration_lock(connection, settings):
         context.configure(connection=connection, transaction_per_migration=True)
         with context.begin_transaction():
             context.run_migrations()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from pgpolicy.migrate.runner import current_revisions, downgrade, upgrade
+from pgpolicy.migrate.settings import MIGRATION_LOCK_KEY
 from pgpolicy.testing.harness import Database
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -47,6 +52,50 @@ def test_upgrade_queued_behind_a_lock_gives_up_and_changes_nothing(
     assert current_revisions(db.url) == []
     upgrade(ALEMBIC_INI, db.url, "head")
     assert current_revisions(db.url) == ["0001"]
+
+
+def _waiting_for_the_migration_lock(db: Database) -> int:
+    return int(
+        db.scalar(
+            "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+            " and classid = %s and objid = %s",
+            (MIGRATION_LOCK_KEY >> 32, MIGRATION_LOCK_KEY & 0xFFFFFFFF),
+        )
+    )
+
+
+@pytest.mark.commit
+def test_simultaneous_upgrades_wait_for_each_other_and_all_succeed(db: Database) -> None:
+    # Two CI jobs deploying at once: each waits for the migration lock instead of racing the
+    # other's DDL. The test holds the lock until all four upgrades queue behind it.
+    downgrade(ALEMBIC_INI, db.url, "base")
+    holder = db.connect()
+    holder.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+    environment = {**os.environ, "DATABASE_URL": db.url}
+    upgrades = [
+        subprocess.Popen(
+            [sys.executable, "-m", "alembic", "-c", str(ALEMBIC_INI), "upgrade", "head"],
+            cwd=ALEMBIC_INI.parent,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while _waiting_for_the_migration_lock(db) < len(upgrades):
+            assert time.monotonic() < deadline, "the upgrades never queued for the lock"
+            assert all(u.poll() is None for u in upgrades), "an upgrade ended without waiting"
+            time.sleep(0.05)
+        assert _existing(db) == []
+    finally:
+        holder.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+    outcomes = [upgrade.communicate(timeout=120) for upgrade in upgrades]
+    assert [u.returncode for u in upgrades] == [0, 0, 0, 0], [err for _out, err in outcomes]
+    assert current_revisions(db.url) == ["0001"]
+    assert _existing(db) == list(TABLES)
 
 
 def test_the_api_roles_cannot_touch_the_version_table(db: Database) -> None:
