@@ -567,18 +567,19 @@ def history_explain(conn: psycopg.Connection[Any], n: int, thread: str, depth: i
     notices: list[str] = []
     conn.add_notice_handler(lambda diagnostic: notices.append(diagnostic.message_primary or ""))
     try:
+        # Loading may be allowed where its settings are not (they are superuser-only).
         conn.execute("load 'auto_explain'")
+        for setting, value in (
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.log_analyze", "on"),
+            ("auto_explain.log_buffers", "on"),
+            ("auto_explain.log_timing", "on"),
+            ("client_min_messages", "log"),
+        ):
+            conn.execute("select set_config(%s, %s, false)", (setting, value))
     except psycopg.errors.InsufficientPrivilege:
         return _outer_explain(conn, n, call, arguments)
-    for setting, value in (
-        ("auto_explain.log_min_duration", "0"),
-        ("auto_explain.log_nested_statements", "on"),
-        ("auto_explain.log_analyze", "on"),
-        ("auto_explain.log_buffers", "on"),
-        ("auto_explain.log_timing", "on"),
-        ("client_min_messages", "log"),
-    ):
-        conn.execute("select set_config(%s, %s, false)", (setting, value))
     with conn.transaction(force_rollback=True):
         _act_as(conn, n)
         for _ in range(CALLS_TO_REACH_THE_CACHED_PLAN):
