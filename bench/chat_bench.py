@@ -552,9 +552,9 @@ def render(figures: list[Figures], shape: Shape) -> str:
     return "\n".join(lines)
 
 
-# chat_history plans its page for its first five calls, then keeps a generic plan: the sixth
-# call shows the plan the session serves pages with.
-CALLS_TO_REACH_THE_CACHED_PLAN = 6
+# chat_history runs its page with one generic plan from the first call; the last of a few
+# calls is shown, once the session's caches are warm (the first reads catalog pages too).
+HISTORY_CALLS_BEFORE_THE_SHOWN_ONE = 3
 
 
 def history_explain(conn: psycopg.Connection[Any], n: int, thread: str, depth: int) -> str:
@@ -582,7 +582,7 @@ def history_explain(conn: psycopg.Connection[Any], n: int, thread: str, depth: i
         return _outer_explain(conn, n, call, arguments)
     with conn.transaction(force_rollback=True):
         _act_as(conn, n)
-        for _ in range(CALLS_TO_REACH_THE_CACHED_PLAN):
+        for _ in range(HISTORY_CALLS_BEFORE_THE_SHOWN_ONE + 1):
             notices.clear()
             conn.execute(call, arguments)
     conn.execute("select set_config('auto_explain.log_min_duration', '-1', false)")

@@ -139,10 +139,6 @@ def _cursor(seeded: Seeded, thread: str, depth: int) -> tuple[Any, Any]:
     return row["created_at"], row["id"]
 
 
-_HISTORY = (
-    "select * from public.chat_history(_thread_id := %s, _before_created_at := %s,"
-    " _before_id := %s, _limit := 50)"
-)
 # Left to itself, a PL/pgSQL statement gets a plan for its values on its first five runs in a
 # session, and only then may settle on a generic plan: six calls see what a session settles on.
 CALLS_TO_REACH_THE_CACHED_PLAN = 6
