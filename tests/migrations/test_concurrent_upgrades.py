@@ -9,7 +9,7 @@ import psycopg
 
 from pgpolicy.catalog import Catalog, diff
 from pgpolicy.migrate.runner import current_revisions
-from pgpolicy.migrate.settings import MIGRATION_LOCK_KEY
+from pgpolicy.migrate.session import lock_sessions_sql, lock_sql, unlock_sql
 from tests.migrations.conftest import MakeDatabase
 from tests.migrations.support import (
     ROOT,
@@ -20,14 +20,7 @@ from tests.migrations.support import (
     revisions,
 )
 
-# How pg_locks shows a bigint advisory lock key.
-_WAITERS = f"""
-select count(*) from pg_locks
-where locktype = 'advisory' and not granted
-  and database = (select oid from pg_database where datname = current_database())
-  and classid = {MIGRATION_LOCK_KEY >> 32} and objid = {MIGRATION_LOCK_KEY & 0xFFFFFFFF}
-  and objsubid = 1
-"""
+_WAITERS = lock_sessions_sql(granted=False)
 
 
 def _wait_for_waiters(conn: psycopg.Connection[tuple[object, ...]], count: int) -> None:
@@ -42,7 +35,7 @@ def test_simultaneous_upgrades_take_turns_and_apply_each_revision_once(
 ) -> None:
     url = make_database()
     with psycopg.connect(url, autocommit=True) as holder:
-        holder.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        holder.execute(lock_sql())
         # A short lock_timeout: waiting for the migration lock must not be bounded by it.
         env = alembic_env({"PGPOLICY_LOCK_TIMEOUT": "200ms"})
         upgrades = [
@@ -63,7 +56,7 @@ def test_simultaneous_upgrades_take_turns_and_apply_each_revision_once(
             assert [upgrade.poll() for upgrade in upgrades] == [None, None]
             assert current_revisions(url) == []
         finally:
-            holder.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+            holder.execute(unlock_sql())
         outputs = [upgrade.communicate(timeout=60) for upgrade in upgrades]
 
     assert [upgrade.returncode for upgrade in upgrades] == [0, 0], outputs

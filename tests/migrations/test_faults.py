@@ -25,7 +25,7 @@ import pytest
 from pgpolicy.catalog import Catalog, diff
 from pgpolicy.migrate import runner
 from pgpolicy.migrate.runner import current_revisions
-from pgpolicy.migrate.settings import MIGRATION_LOCK_KEY
+from pgpolicy.migrate.session import lock_sessions_sql, lock_sql, unlock_sql
 from pgpolicy.provision import create_database, find_pg_bindir, unique_database_name
 from pgpolicy.supabase import install_compat
 from tests.migrations.crashable import CrashableCluster, crashable_cluster
@@ -131,12 +131,7 @@ def _backend_exists(admin: Conn, pid: int) -> bool:
 
 
 def _migration_lock_held(admin: Conn) -> bool:
-    count = fetch_one(
-        admin,
-        "select count(*) from pg_locks where locktype = 'advisory' and granted"
-        f" and classid = {MIGRATION_LOCK_KEY >> 32} and objid = {MIGRATION_LOCK_KEY & 0xFFFFFFFF}",
-    )
-    return bool(count)
+    return bool(fetch_one(admin, lock_sessions_sql(granted=True)))
 
 
 def _assert_clean_at(url: str, revision: str, catalogs: dict[str, Catalog]) -> None:
@@ -290,11 +285,7 @@ def _migration_ddl(cluster: CrashableCluster, url: str) -> tuple[int, Counter[tu
     return len({xid for xid, _tag, _name in rows}), Counter((t, n) for _x, t, n in rows)
 
 
-_WAITERS = f"""
-select count(*) from pg_locks
-where locktype = 'advisory' and not granted
-  and classid = {MIGRATION_LOCK_KEY >> 32} and objid = {MIGRATION_LOCK_KEY & 0xFFFFFFFF}
-"""
+_WAITERS = lock_sessions_sql(granted=False)
 
 
 def test_twenty_simultaneous_upgrades_all_succeed_and_apply_each_revision_once(
@@ -309,7 +300,7 @@ def test_twenty_simultaneous_upgrades_all_succeed_and_apply_each_revision_once(
     url = _recording_ddl(cluster)
     with psycopg.connect(url, autocommit=True) as admin:
         # Hold the migration lock until all have queued, so that they really race for it.
-        admin.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        admin.execute(lock_sql())
         upgrades = [_start_upgrade(url) for _ in range(CONCURRENT_UPGRADES)]
         try:
             # Twenty Python interpreters starting on a busy CI machine: minutes, not seconds.
@@ -318,7 +309,7 @@ def test_twenty_simultaneous_upgrades_all_succeed_and_apply_each_revision_once(
                 assert time.monotonic() < deadline, "not every upgrade reached the lock"
                 time.sleep(0.1)
         finally:
-            admin.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+            admin.execute(unlock_sql())
         outputs = [upgrade.communicate(timeout=120) for upgrade in upgrades]
 
     assert [upgrade.returncode for upgrade in upgrades] == [0] * CONCURRENT_UPGRADES, [

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from pgpolicy.migrate.runner import current_revisions, downgrade, upgrade
-from pgpolicy.migrate.settings import MIGRATION_LOCK_KEY
+from pgpolicy.migrate.session import lock_sessions_sql, lock_sql, unlock_sql
 from pgpolicy.testing.harness import Database
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -60,13 +60,7 @@ def test_upgrade_queued_behind_a_lock_gives_up_and_changes_nothing(
 
 
 def _waiting_for_the_migration_lock(db: Database) -> int:
-    return int(
-        db.scalar(
-            "select count(*) from pg_locks where locktype = 'advisory' and not granted"
-            " and classid = %s and objid = %s",
-            (MIGRATION_LOCK_KEY >> 32, MIGRATION_LOCK_KEY & 0xFFFFFFFF),
-        )
-    )
+    return int(db.scalar(lock_sessions_sql(granted=False)))
 
 
 @pytest.mark.commit
@@ -75,7 +69,7 @@ def test_simultaneous_upgrades_wait_for_each_other_and_all_succeed(db: Database)
     # other's DDL. The test holds the lock until all four upgrades queue behind it.
     downgrade(ALEMBIC_INI, db.url, "base")
     holder = db.connect()
-    holder.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+    holder.execute(lock_sql())
     environment = {**os.environ, "DATABASE_URL": db.url}
     upgrades = [
         subprocess.Popen(
@@ -96,7 +90,7 @@ def test_simultaneous_upgrades_wait_for_each_other_and_all_succeed(db: Database)
             time.sleep(0.05)
         assert _existing(db) == []
     finally:
-        holder.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+        holder.execute(unlock_sql())
     outcomes = [upgrade.communicate(timeout=120) for upgrade in upgrades]
     assert [u.returncode for u in upgrades] == [0, 0, 0, 0], [err for _out, err in outcomes]
     assert current_revisions(db.url) == ["0001"]

@@ -19,7 +19,14 @@ from sqlalchemy import Connection
 
 from pgpolicy.migrate.settings import MIGRATION_LOCK_KEY, MigrationSettings
 
-__all__ = ["client_check_sql", "lock_sql", "migration_lock", "timeout_sql", "unlock_sql"]
+__all__ = [
+    "client_check_sql",
+    "lock_sessions_sql",
+    "lock_sql",
+    "migration_lock",
+    "timeout_sql",
+    "unlock_sql",
+]
 
 CLIENT_CHECK_INTERVAL = "1s"
 
@@ -47,6 +54,20 @@ def lock_sql() -> str:
 
 def unlock_sql() -> str:
     return f"select pg_advisory_unlock({MIGRATION_LOCK_KEY})"
+
+
+def lock_sessions_sql(*, granted: bool) -> str:
+    """How many sessions of the current database hold (``granted``) or wait for the
+    migration lock. pg_locks shows a bigint advisory key as its high and low 32 bits
+    (classid, objid) with objsubid 1."""
+    return (
+        "select count(*) from pg_catalog.pg_locks"
+        f" where locktype = 'advisory' and {'' if granted else 'not '}granted"
+        " and database = (select oid from pg_catalog.pg_database"
+        " where datname = pg_catalog.current_database())"
+        f" and classid = {MIGRATION_LOCK_KEY >> 32}"
+        f" and objid = {MIGRATION_LOCK_KEY & 0xFFFFFFFF} and objsubid = 1"
+    )
 
 
 @contextmanager
