@@ -73,9 +73,9 @@ rls-lint: install
 		&& $(PGRLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'pgrls==0.57.1')
 	$(BIN)/python scripts/rls_lint.py $(PGRLS_VENV)/bin/pgrls
 
-## README's access table, regenerated from the chat's expected matrix
+## docs/access.md's access table, regenerated from the chat's expected matrix
 readme-matrix: install
-	$(BIN)/pgpolicy matrix-readme --expect tests/chat/access-matrix.toml --readme README.md
+	$(BIN)/pgpolicy matrix-readme --expect tests/chat/access-matrix.toml --readme docs/access.md
 
 ## every example's proofs, each from its own folder: its alembic.ini, its pytest rootdir
 .PHONY: examples

@@ -207,7 +207,7 @@ def test_retry_safe_send_without_a_signed_in_user_is_denied(
         )
 
 
-# The README promises a message and a hint a person understands for each refusal.
+# docs/access.md promises a message and a hint a person understands for each refusal.
 @pytest.mark.parametrize(
     ("actor", "overrides", "message", "hint"),
     [

@@ -5,7 +5,7 @@ The table sits between two marker lines; everything else in the README is left a
 
 from __future__ import annotations
 
-import contextlib
+import os
 from pathlib import Path
 
 from pgpolicy.analysis.matrix.render import expected_matrix, render_markdown
@@ -35,10 +35,8 @@ def update_readme(expect_file: Path, readme: Path, *, check: bool = False) -> bo
     end = text.find(END)
     if start < 0 or end < start:
         raise ReadmeSectionError(f"{readme} has no access-matrix section (marker lines)")
-    label = expect_file.as_posix()
-    if expect_file.is_absolute():
-        with contextlib.suppress(ValueError):
-            label = expect_file.relative_to(readme.resolve().parent).as_posix()
+    # Named from the document's own folder, so the label is the same from wherever it is run.
+    label = Path(os.path.relpath(expect_file.resolve(), readme.resolve().parent)).as_posix()
     new = text[:start] + readme_section(expect_file, label) + text[end + len(END) :]
     if new != text and not check:
         readme.write_text(new, encoding="utf-8")
