@@ -18,6 +18,7 @@ from pgpolicy.analysis.matrix import (
     probe_matrix,
     render_json,
 )
+from pgpolicy.auth import HookError
 from pgpolicy.testing.harness import Database
 
 NOTES_SCHEMA = """
@@ -205,6 +206,41 @@ def test_user_claims_come_through_the_access_token_hook(db: Database, tmp_path: 
     matrix = probe_matrix(db.conn, load_spec(path))
     # Only the hook's team claim lets this user read team red's note.
     assert str(matrix.verdicts[Cell("notes_api.notes", "select", "hooked")]) == "allowed 1"
+
+
+MODERATOR_HOOK = """
+create table notes_api.moderators (user_id uuid primary key);
+grant usage on schema notes_api to supabase_auth_admin;
+grant select on notes_api.moderators to supabase_auth_admin;
+create function public.custom_access_token_hook(event jsonb) returns jsonb
+language sql stable as $$
+  select jsonb_build_object('claims', (event -> 'claims') || jsonb_build_object('team',
+    case when exists (select from notes_api.moderators m
+                      where m.user_id = (event ->> 'user_id')::uuid) then 'red' end))
+$$;
+grant execute on function public.custom_access_token_hook(jsonb) to supabase_auth_admin;
+"""
+
+
+# The hook reads a row only the matrix's own (uncommitted) seed writes: Auth could not see it.
+@pytest.mark.commit
+def test_a_hook_reading_the_matrix_seed_raises_instead_of_minting_wrong_claims(
+    db: Database, tmp_path: Path
+) -> None:
+    db.execute(NOTES_SCHEMA)
+    db.execute(MODERATOR_HOOK)
+    path = tmp_path / "m.toml"
+    moderator = "c0000000-0000-4000-8000-000000000003"
+    seeded = MATRIX.split("[actors.owner]")[0].replace(
+        "  ('b0000000", f"  ('{moderator}', null, 'x'),\n  ('b0000000"
+    )
+    seeded = seeded.replace(
+        '"""\n\n', f'insert into notes_api.moderators values (\'{moderator}\');\n"""\n\n', 1
+    )
+    path.write_text(seeded + f'[actors.moderator]\nkind = "user"\nid = "{moderator}"\n')
+    with pytest.raises(HookError, match="claims team differ"):
+        probe_matrix(db.conn, load_spec(path))
+    assert db.scalar("select count(*) from auth.users where id = %s", (moderator,)) == 0
 
 
 def test_a_write_of_no_row_that_changes_data_is_not_filtered(db: Database, spec: Path) -> None:

@@ -26,11 +26,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from pgpolicy.auth import AuthAdmin
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.provision import Server, temporary_database
 from pgpolicy.testing.harness import Database
 from pgpolicy.testing.plugin import skip_if_in_place
-from pgpolicy.testing.target import AuthAdmin, Target
+from pgpolicy.testing.target import Target
 from tests.chat.production_shape import Shape, World, seed
 
 HISTORY_INDEX = "chat_messages_thread_history_idx"

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
+from pgpolicy.auth import AuthAdmin
 from pgpolicy.provision import Server, temporary_database
 from pgpolicy.testing.harness import Database
-from pgpolicy.testing.target import AuthAdmin
 
 
 def _database_exists(server: Server, name: str) -> bool:

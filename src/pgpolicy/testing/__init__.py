@@ -8,11 +8,10 @@ from pgpolicy.testing.assertions import (
     assert_rows,
     assert_rows_unordered,
 )
-from pgpolicy.testing.harness import Database, HookError
+from pgpolicy.testing.harness import Database
 
 __all__ = [
     "Database",
-    "HookError",
     "assert_allowed",
     "assert_denied",
     "assert_filtered",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +13,8 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from pgpolicy.postgrest.claims import Actor, JsonObject, user_claims
+from pgpolicy.auth import AuthAdmin, AuthAdminUnavailable, AuthServer
+from pgpolicy.postgrest.claims import Actor, JsonObject
 from pgpolicy.postgrest.identity import (
     Identity,
     as_anon,
@@ -32,18 +31,8 @@ from pgpolicy.realtime.channels import (
     authorize_channel,
     delivered_broadcasts,
 )
-from pgpolicy.testing.target import AUTH_ADMIN, AuthAdmin, auth_admin_beside
 
-# A sign-up waiting on a lock the test's own open transaction holds would wait forever.
-_AUTH_ADMIN_LOCK_TIMEOUT = "5s"
-
-
-class AuthAdminUnavailable(RuntimeError):
-    """No connection as supabase_auth_admin could be made; the message says why."""
-
-
-class HookError(RuntimeError):
-    """The custom access token hook refused to issue a token (Auth would answer an error)."""
+__all__ = ["Database"]
 
 
 @dataclass
@@ -55,20 +44,10 @@ class Database:
     more connections.
 
     Where the harness acts as Supabase Auth (sign-ups in ``create_user``, the access token
-    hook in ``claims_for``) it uses a connection of its own that logs in as
-    ``supabase_auth_admin``, as Auth does: triggers on auth.users and the hook then run with
-    that role's privileges, which ``postgres`` could not borrow on Supabase. That connection
-    cannot see the test's uncommitted work, so in the rolled-back mode:
-    - a sign-up is committed (its auth.users row, and whatever triggers on auth.users wrote
-      with it); ``close()``, run after the test's transaction was rolled back, deletes those
-      users again (the janitor), so nothing is left behind;
-    - the hook and the triggers are those the template committed; one the test creates in
-      its own transaction is invisible to Auth, and such a test must be marked ``commit``;
-    - the hook would mint from committed rows only, so once the test's transaction has
-      written anything, calling it raises HookError naming the fix (mark the test
-      ``commit``) rather than minting claims that silently ignore the test's own rows;
-    - a sign-up that would wait on a lock the test's transaction holds (DDL on auth.users,
-      an uncommitted row with the same key) fails after a few seconds, saying so.
+    hook in ``claims_for``) it goes through ``pgpolicy.auth.AuthServer``, which works on a
+    connection of its own logged in as ``supabase_auth_admin``, as Auth does: that module
+    says what this means in the rolled-back mode (sign-ups committed, then deleted by the
+    janitor; the hook refusing to mint once the test's transaction has written).
     """
 
     conn: psycopg.Connection[Any]
@@ -78,8 +57,7 @@ class Database:
     # The plugin's rolled-back mode: ``conn`` holds the test's open, uncommitted transaction.
     rolled_back: bool = False
     _extra: list[psycopg.Connection[Any]] = field(default_factory=list)
-    _auth_conn: psycopg.Connection[Any] | None = None
-    _signed_up: list[uuid.UUID] = field(default_factory=list)
+    _auth: AuthServer | None = field(default=None, repr=False)
     _feed: ChangeFeed | None = field(default=None, repr=False)
 
     # privileged access -------------------------------------------------------------
@@ -108,40 +86,20 @@ class Database:
         for conn in self._extra:
             conn.close()
         self._extra.clear()
-        if self._auth_conn is not None:
-            try:
-                if self._signed_up:
-                    self._auth_conn.execute(
-                        "delete from auth.users where id = any(%s)", (self._signed_up,)
-                    )
-                    self._signed_up.clear()
-            finally:
-                self._auth_conn.close()
-                self._auth_conn = None
+        if self._auth is not None:
+            self._auth.close()
 
-    def _auth_admin_connection(self) -> psycopg.Connection[Any]:
-        """This database as supabase_auth_admin (autocommit), opened on first use.
-
-        Without an ``auth_admin`` (a handle made outside the pytest plugin), the default one
-        beside this connection is used: same server and password, as supabase_auth_admin.
-        """
-        if self._auth_conn is not None:
-            return self._auth_conn
-        if self.auth_admin is None:
-            self.auth_admin = auth_admin_beside(self.conn)
-        url = self.auth_admin.url(self.conn.info.dbname)
-        if url is None:
-            reason = (
-                f"acting as Supabase Auth needs a {AUTH_ADMIN} connection: "
-                f"{self.auth_admin.unavailable}"
+    @property
+    def auth(self) -> AuthServer:
+        """Supabase Auth for this database (sign-ups, token claims), made on first use."""
+        if self._auth is None:
+            self._auth = AuthServer(
+                caller=self.conn,
+                admin=self.auth_admin,
+                caller_rolls_back=self.rolled_back,
+                keep_users=self.committing,
             )
-            if "PYTEST_CURRENT_TEST" in os.environ:
-                pytest.skip(reason)
-            raise AuthAdminUnavailable(reason)
-        self._auth_conn = psycopg.connect(
-            url, autocommit=True, options=f"-c lock_timeout={_AUTH_ADMIN_LOCK_TIMEOUT}"
-        )
-        return self._auth_conn
+        return self._auth
 
     # actors -------------------------------------------------------------------------
     def create_user(
@@ -153,42 +111,15 @@ class Database:
         user_metadata: JsonObject | None = None,
         is_anonymous: bool = False,
     ) -> Actor:
-        """Sign a user up as the Auth server does (as supabase_auth_admin); return the actor.
-
-        Auth writes the columns Supabase gives no default (timestamps, metadata) itself.
-        """
-        actor = Actor(
-            id=uuid.uuid4(),
-            email=email or f"{label}-{uuid.uuid4().hex[:8]}@example.test",
-            app_metadata=dict(app_metadata or {}),
-            user_metadata=dict(user_metadata or {}),
-            is_anonymous=is_anonymous,
-            label=label,
-        )
-        auth = self._auth_admin_connection()
-        try:
-            auth.execute(
-                "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data,"
-                " raw_user_meta_data, is_anonymous, created_at, updated_at)"
-                " values ('00000000-0000-0000-0000-000000000000', %s, 'authenticated',"
-                " 'authenticated', %s, %s, %s, %s, now(), now())",
-                (
-                    actor.id,
-                    actor.email,
-                    json.dumps(actor.app_metadata),
-                    json.dumps(actor.user_metadata),
-                    actor.is_anonymous,
-                ),
+        """Sign a user up as the Auth server does (as supabase_auth_admin); return the actor."""
+        with _skipped_without_auth_admin():
+            return self.auth.sign_up(
+                label,
+                email=email,
+                app_metadata=app_metadata,
+                user_metadata=user_metadata,
+                is_anonymous=is_anonymous,
             )
-        except psycopg.errors.LockNotAvailable as error:
-            raise RuntimeError(
-                f"signing up {label!r} as {AUTH_ADMIN} waited on a lock this test's open "
-                "transaction holds (DDL on auth.users, or an uncommitted row with the same "
-                "key): mark the test commit"
-            ) from error
-        if not self.committing:
-            self._signed_up.append(actor.id)
-        return actor
 
     # requests -----------------------------------------------------------------------
     def request(
@@ -203,36 +134,11 @@ class Database:
         When ``public.custom_access_token_hook(jsonb)`` exists, it is called as Auth calls it
         (on a connection logged in as ``supabase_auth_admin``, with ``{user_id, claims,
         authentication_method}``) and the claims it returns are used; a hook answering
-        ``{"error": ...}`` raises HookError.
+        ``{"error": ...}``, or one asked while this rolled-back test has written rows Auth
+        cannot see, raises HookError.
         """
-        claims = user_claims(actor)
-        hook = self.scalar("select to_regprocedure('public.custom_access_token_hook(jsonb)')")
-        if hook is None:
-            return claims
-        if self.rolled_back and self.scalar("select pg_current_xact_id_if_assigned() is not null"):
-            # Auth's connection would mint from the committed data only: loud, never wrong.
-            raise HookError(
-                "custom_access_token_hook runs on Supabase Auth's own connection, which cannot "
-                "see the rows this test wrote in its rolled-back transaction: mark the test "
-                "commit (it then gets a database of its own and may commit)"
-            )
-        event = {"user_id": str(actor.id), "claims": claims, "authentication_method": "password"}
-        auth = self._auth_admin_connection()
-        try:
-            with auth.transaction(force_rollback=True):
-                row = auth.execute(
-                    "select public.custom_access_token_hook(%s::jsonb)", (json.dumps(event),)
-                ).fetchone()
-        except psycopg.errors.UndefinedFunction as error:
-            raise HookError(
-                "custom_access_token_hook exists only in this test's uncommitted transaction, "
-                f"which {AUTH_ADMIN}'s own connection cannot see: mark the test commit"
-            ) from error
-        answer = None if row is None else row[0]
-        if not isinstance(answer, dict) or "error" in answer or "claims" not in answer:
-            raise HookError(f"custom_access_token_hook refused {actor}: {answer!r}")
-        minted: JsonObject = answer["claims"]
-        return minted
+        with _skipped_without_auth_admin():
+            return self.auth.claims_for(actor)
 
     def as_user(self, actor: Actor, *, conn: psycopg.Connection[Any] | None = None) -> Request:
         """A signed-in user, with the claims Auth (and its access token hook) would issue."""
@@ -322,3 +228,14 @@ class Database:
         for table in tables:
             after = self.snapshot(table)
             assert after == before[table], f"{table} changed: {before[table]!r} -> {after!r}"
+
+
+@contextmanager
+def _skipped_without_auth_admin() -> Iterator[None]:
+    """Inside a pytest run, a proof that needs Supabase Auth's role and cannot have it skips."""
+    try:
+        yield
+    except AuthAdminUnavailable as error:
+        if "PYTEST_CURRENT_TEST" in os.environ:
+            pytest.skip(str(error))
+        raise

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from pgpolicy.auth import AUTH_ADMIN_ENV, AuthAdmin, resolve_auth_admin
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.provision import (
     Server,
@@ -31,13 +32,7 @@ from pgpolicy.provision import (
 from pgpolicy.supabase import install_compat
 from pgpolicy.testing.coverage import add_coverage_options, configure_coverage
 from pgpolicy.testing.harness import Database
-from pgpolicy.testing.target import (
-    AUTH_ADMIN_ENV,
-    AuthAdmin,
-    Target,
-    resolve_auth_admin,
-    resolve_target,
-)
+from pgpolicy.testing.target import Target, resolve_target
 from pgpolicy.testing.template import migrated_in_place, migrated_template
 
 _IN_PLACE_COMMIT = (

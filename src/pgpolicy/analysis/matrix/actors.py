@@ -1,13 +1,24 @@
-"""From the file's actors to the identities requests run as (users created in auth.users)."""
+"""From the file's actors to the identities requests run as.
+
+Users are signed up through Supabase Auth as the harness plays it (``pgpolicy.auth``): on
+Auth's own connection, committed, and deleted again when the matrix is done. Their claims
+come from the project's access token hook when it has one, under the same rule as in a
+proof: the hook cannot see the matrix's uncommitted seed, so where its answer depends on the
+seed, asking it raises HookError.
+Where no connection as supabase_auth_admin can be made and there is no hook, users are
+written in the matrix's own transaction as the caller instead (triggers on auth.users then
+run as the caller's role, not Auth's).
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import psycopg
 
 from pgpolicy.analysis.matrix.spec import ActorSpec
+from pgpolicy.auth import AuthAdminUnavailable, AuthServer
+from pgpolicy.auth.signup import insert_user, new_actor
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.postgrest.identity import (
     Identity,
@@ -17,32 +28,37 @@ from pgpolicy.postgrest.identity import (
     as_signed_in_without_sub,
     as_user,
 )
-from pgpolicy.testing.harness import Database
 
-__all__ = ["create_identities"]
-
-
-def _create_user(conn: psycopg.Connection[Any], spec: ActorSpec) -> Actor:
-    assert spec.id is not None
-    actor = Actor(
-        id=spec.id,
-        email=spec.email or f"{spec.name}@example.test",
-        app_metadata=dict(spec.app_metadata),
-        user_metadata=dict(spec.user_metadata),
-        label=spec.name,
-    )
-    conn.execute(
-        "insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data,"
-        " created_at, updated_at)"
-        " values (%s, 'authenticated', 'authenticated', %s, %s, %s, now(), now())"
-        # A user that already exists (a staging database) is taken as it is.
-        " on conflict (id) do nothing",
-        (actor.id, actor.email, json.dumps(actor.app_metadata), json.dumps(actor.user_metadata)),
-    )
-    return actor
+__all__ = ["identities", "sign_up_users"]
 
 
-def _identity(conn: psycopg.Connection[Any], spec: ActorSpec) -> Identity:
+def sign_up_users(
+    conn: psycopg.Connection[Any], auth: AuthServer, actors: tuple[ActorSpec, ...]
+) -> dict[str, Actor]:
+    """Every ``kind = "user"`` actor's auth.users row; an existing user is taken as it is."""
+    users: dict[str, Actor] = {}
+    for spec in actors:
+        if spec.kind != "user":
+            continue
+        assert spec.id is not None
+        actor = new_actor(
+            spec.name,
+            id=spec.id,
+            email=spec.email or f"{spec.name}@example.test",
+            app_metadata=spec.app_metadata,
+            user_metadata=spec.user_metadata,
+        )
+        try:
+            auth.sign_up_actor(actor, existing_ok=True)
+        except AuthAdminUnavailable:
+            if auth.has_hook():
+                raise
+            insert_user(conn, actor, existing_ok=True)
+        users[spec.name] = actor
+    return users
+
+
+def _identity(spec: ActorSpec, auth: AuthServer, users: dict[str, Actor]) -> Identity:
     if spec.kind == "anon":
         identity = as_anon()
     elif spec.kind == "service_role":
@@ -53,18 +69,17 @@ def _identity(conn: psycopg.Connection[Any], spec: ActorSpec) -> Identity:
         assert spec.role is not None
         return as_role(spec.role, spec.claims, label=spec.name)
     else:
-        actor = _create_user(conn, spec)
+        actor = users[spec.name]
         # Claims as Auth issues them, through the project's access token hook if it has one.
-        claims = Database(conn=conn, url="").claims_for(actor)
-        identity = as_user(actor, {**claims, **(spec.claims or {})})
+        identity = as_user(actor, {**auth.claims_for(actor), **(spec.claims or {})})
         return Identity(role=identity.role, claims=identity.claims, label=spec.name)
     if spec.claims:
         identity = Identity(identity.role, {**(identity.claims or {}), **spec.claims}, spec.name)
     return Identity(role=identity.role, claims=identity.claims, label=spec.name)
 
 
-def create_identities(
-    conn: psycopg.Connection[Any], actors: tuple[ActorSpec, ...]
+def identities(
+    auth: AuthServer, actors: tuple[ActorSpec, ...], users: dict[str, Actor]
 ) -> dict[str, Identity]:
-    """Each actor's identity; users get their auth.users row (inside the caller's transaction)."""
-    return {spec.name: _identity(conn, spec) for spec in actors}
+    """Each actor's identity, its claims minted now (after the seed, as a token would be)."""
+    return {spec.name: _identity(spec, auth, users) for spec in actors}

@@ -23,10 +23,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from pgpolicy.analysis.matrix.actors import create_identities
+from pgpolicy.analysis.matrix.actors import identities, sign_up_users
 from pgpolicy.analysis.matrix.objects import ApiFunction, Relation, api_functions, exposed_relations
 from pgpolicy.analysis.matrix.spec import ActorSpec, MatrixSpec
 from pgpolicy.analysis.matrix.verdict import Cell, Verdict
+from pgpolicy.auth import AuthServer
 from pgpolicy.postgrest.attempts import muted
 from pgpolicy.postgrest.identity import Identity
 from pgpolicy.postgrest.request import Request, Result
@@ -228,28 +229,44 @@ def probe_matrix(conn: psycopg.Connection[Any], spec: MatrixSpec) -> Matrix:
     """Probe every cell; ``conn`` (autocommit, privileged) is left exactly as it was."""
     matrix = Matrix(actors=[(actor.name, actor.label) for actor in spec.actors])
     prober = _Prober(conn, spec)
-    # The matrix's own probes are not proofs: coverage does not count them.
-    with muted(), _rolled_back(conn):
-        prober.identities = create_identities(conn, spec.actors)
-        if spec.seed.strip():
-            conn.execute(spec.seed.encode())
-        for relation in exposed_relations(conn, spec.schemas):
-            for action in TABLE_ACTIONS:
-                for actor in spec.actors:
-                    with _rolled_back(conn):
-                        verdict = prober.relation(relation, action, actor)
-                    matrix.add(Cell(relation.qualified, action, actor.name), verdict)
-        for function in api_functions(conn, spec.schemas):
-            for action in FUNCTION_ACTIONS:
-                for actor in spec.actors:
-                    with _rolled_back(conn):
-                        verdict = prober.function(function, action, actor)
-                    matrix.add(Cell(function.label, action, actor.name), verdict)
-        for pattern, topic in spec.topics.items():
-            by_actor = {actor.name: prober.topic(topic, actor) for actor in spec.actors}
-            for action in TOPIC_ACTIONS:
-                for actor in spec.actors:
-                    matrix.add(
-                        Cell(f"topic {pattern}", action, actor.name), by_actor[actor.name][action]
-                    )
+    auth = AuthServer(caller=conn, caller_rolls_back=True, caller_name="the matrix's seed")
+    try:
+        # The matrix's own probes are not proofs: coverage does not count them.
+        with muted(), _rolled_back(conn):
+            _probe_all(conn, spec, matrix, prober, auth)
+    finally:
+        auth.close()  # after the rollback: the seed no longer refers to the users
     return matrix
+
+
+def _probe_all(
+    conn: psycopg.Connection[Any],
+    spec: MatrixSpec,
+    matrix: Matrix,
+    prober: _Prober,
+    auth: AuthServer,
+) -> None:
+    """Sign the users up, seed, mint their claims, then probe every cell in a savepoint."""
+    users = sign_up_users(conn, auth, spec.actors)
+    if spec.seed.strip():
+        conn.execute(spec.seed.encode())
+    prober.identities = identities(auth, spec.actors, users)
+    for relation in exposed_relations(conn, spec.schemas):
+        for action in TABLE_ACTIONS:
+            for actor in spec.actors:
+                with _rolled_back(conn):
+                    verdict = prober.relation(relation, action, actor)
+                matrix.add(Cell(relation.qualified, action, actor.name), verdict)
+    for function in api_functions(conn, spec.schemas):
+        for action in FUNCTION_ACTIONS:
+            for actor in spec.actors:
+                with _rolled_back(conn):
+                    verdict = prober.function(function, action, actor)
+                matrix.add(Cell(function.label, action, actor.name), verdict)
+    for pattern, topic in spec.topics.items():
+        by_actor = {actor.name: prober.topic(topic, actor) for actor in spec.actors}
+        for action in TOPIC_ACTIONS:
+            for actor in spec.actors:
+                matrix.add(
+                    Cell(f"topic {pattern}", action, actor.name), by_actor[actor.name][action]
+                )
