@@ -13,18 +13,28 @@ from pgpolicy.auth.admin import (
     auth_admin_beside,
     resolve_auth_admin,
 )
+from pgpolicy.auth.config import (
+    ACCESS_TOKEN_HOOK_ENV,
+    HookConfig,
+    HookConfigError,
+    resolve_hook_config,
+)
 from pgpolicy.auth.hook import HookError
 from pgpolicy.auth.server import AuthServer
 from pgpolicy.auth.signup import SignUpBlocked
 
 __all__ = [
+    "ACCESS_TOKEN_HOOK_ENV",
     "AUTH_ADMIN",
     "AUTH_ADMIN_ENV",
     "AuthAdmin",
     "AuthAdminUnavailable",
     "AuthServer",
+    "HookConfig",
+    "HookConfigError",
     "HookError",
     "SignUpBlocked",
     "auth_admin_beside",
     "resolve_auth_admin",
+    "resolve_hook_config",
 ]

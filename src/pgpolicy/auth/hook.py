@@ -1,40 +1,53 @@
 """The custom access token hook, called as Supabase Auth calls it.
 
-Auth calls ``public.custom_access_token_hook(event jsonb)`` on its own connection, as
-``supabase_auth_admin``, with ``{user_id, claims, authentication_method}``, and issues the
-``claims`` it returns; an answer with ``error`` issues no token.
+Auth calls the configured function (``pgpolicy.auth.config``) on its own connection, as
+``supabase_auth_admin``, inside the transaction that issues the token, under a statement
+timeout of two seconds, with ``{metadata, user_id, claims, authentication_method}``; it signs
+the ``claims`` it gets back once they pass its checks (``pgpolicy.auth.output``), and commits
+what the hook wrote with the token.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import psycopg
 
+from pgpolicy.auth.config import HookConfig
+from pgpolicy.auth.output import HookRefusal, claims_from_answer
 from pgpolicy.postgrest.claims import Actor, JsonObject
 
 __all__ = [
-    "HOOK_FUNCTION",
+    "HOOK_NAME",
     "HookError",
-    "access_token_hook",
     "has_uncommitted_writes",
+    "hook_event",
+    "hook_exists",
     "mint_claims",
     "unseen_rows_error",
 ]
 
-HOOK_FUNCTION = "public.custom_access_token_hook(jsonb)"
+# The hook's name in the metadata Auth sends it.
+HOOK_NAME = "customize-access-token"
 
 
 class HookError(RuntimeError):
-    """The custom access token hook refused to issue a token, or cannot be called faithfully
-    (Auth would answer an error, or would mint from data other than the caller's)."""
+    """Auth would issue no token (``status`` is its HTTP answer), or the hook cannot be
+    called faithfully (Auth would mint from data other than the caller's)."""
+
+    def __init__(self, message: str, *, status: int = 500, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.sqlstate = sqlstate
 
 
-def access_token_hook(conn: psycopg.Connection[Any]) -> str | None:
-    """The hook's signature when the database seen by ``conn`` has one, else None."""
-    row = conn.execute("select to_regprocedure(%s)::text", (HOOK_FUNCTION,)).fetchone()
-    return None if row is None else row[0]
+def hook_exists(conn: psycopg.Connection[Any], hook: HookConfig) -> bool:
+    """Whether the database seen by ``conn`` has the hook's function."""
+    row = conn.execute("select to_regprocedure(%s) is not null", (hook.signature,)).fetchone()
+    return bool(row and row[0])
 
 
 def has_uncommitted_writes(conn: psycopg.Connection[Any]) -> bool:
@@ -53,24 +66,56 @@ def unseen_rows_error(whose: str, detail: str) -> HookError:
     )
 
 
-def mint_claims(conn: psycopg.Connection[Any], actor: Actor, claims: JsonObject) -> JsonObject:
-    """The hook's claims for ``actor``, called on ``conn`` (Auth's: logged in as
-    supabase_auth_admin) in a transaction or savepoint that is rolled back, so whatever the
-    hook writes is undone."""
-    event = {"user_id": str(actor.id), "claims": claims, "authentication_method": "password"}
+def hook_event(actor: Actor, claims: JsonObject, method: str) -> JsonObject:
+    """The hook's input, as Auth builds it for one token."""
+    return {
+        "metadata": {
+            "uuid": str(uuid.uuid4()),
+            "time": dt.datetime.now(dt.UTC).isoformat(),
+            "name": HOOK_NAME,
+        },
+        "user_id": str(actor.id),
+        "claims": claims,
+        "authentication_method": method,
+    }
+
+
+def mint_claims(
+    conn: psycopg.Connection[Any],
+    hook: HookConfig,
+    actor: Actor,
+    event: JsonObject,
+    *,
+    commit: bool,
+) -> JsonObject:
+    """The claims Auth would sign after calling ``hook`` on ``conn`` with ``event``.
+
+    The call runs in a transaction (a savepoint inside an open one) under the hook's
+    statement timeout; what the hook writes is committed when ``commit`` (Auth commits it
+    with the token), else rolled back. HookError when Auth would issue no token.
+    """
     try:
-        with conn.transaction(force_rollback=True):
-            row = conn.execute(
-                f"select {HOOK_FUNCTION.removesuffix('(jsonb)')}(%s::jsonb)", (json.dumps(event),)
-            ).fetchone()
+        with conn.transaction(force_rollback=not commit):
+            conn.execute(f"set local statement_timeout = {int(hook.timeout_ms)}")
+            row = conn.execute(f"select {hook.call}(%s::jsonb)", (json.dumps(event),)).fetchone()
+            conn.execute("set local statement_timeout to default")
     except psycopg.errors.UndefinedFunction as error:
         raise HookError(
-            "custom_access_token_hook exists only in an uncommitted transaction, which "
-            "Supabase Auth's own connection cannot see: commit it first (in a pytest proof: "
-            "mark the test commit)"
+            f"{hook.call} (the access token hook, from {hook.source}) does not exist where "
+            "Supabase Auth's own connection looks; one created in an uncommitted transaction "
+            "is invisible to it: commit it first (in a pytest proof: mark the test commit)",
+            sqlstate=error.sqlstate,
         ) from error
-    answer = None if row is None else row[0]
-    if not isinstance(answer, dict) or "error" in answer or "claims" not in answer:
-        raise HookError(f"custom_access_token_hook refused {actor}: {answer!r}")
-    minted: JsonObject = answer["claims"]
-    return minted
+    except psycopg.errors.QueryCanceled as error:
+        raise HookError(
+            f"{hook.call} ran past Auth's {hook.timeout_ms} ms statement timeout for hooks: "
+            f"Auth answers 500 and issues no token for {actor}",
+            sqlstate=error.sqlstate,
+        ) from error
+    try:
+        return claims_from_answer(None if row is None else row[0])
+    except HookRefusal as refusal:
+        raise HookError(
+            f"{hook.call} refused {actor}: Auth answers {refusal.status}: {refusal.message}",
+            status=refusal.status,
+        ) from refusal

@@ -21,10 +21,12 @@ from typing import Any
 import psycopg
 
 from pgpolicy.auth.admin import AUTH_ADMIN, AuthAdmin, AuthAdminUnavailable, auth_admin_beside
+from pgpolicy.auth.config import HookConfig, resolve_hook_config
 from pgpolicy.auth.hook import (
     HookError,
-    access_token_hook,
     has_uncommitted_writes,
+    hook_event,
+    hook_exists,
     mint_claims,
     unseen_rows_error,
 )
@@ -49,6 +51,9 @@ class AuthServer:
     keep_users: bool = False
     # Who the caller is, in messages ("this test", "the matrix").
     caller_name: str = "this test"
+    # The access token hook Auth is configured with (None: from the environment, else the
+    # conventional public.custom_access_token_hook).
+    hook: HookConfig | None = None
     _conn: psycopg.Connection[Any] | None = field(default=None, repr=False)
     _signed_up: list[uuid.UUID] = field(default_factory=list, repr=False)
 
@@ -101,26 +106,41 @@ class AuthServer:
             self._signed_up.append(actor.id)
         return actor
 
-    def has_hook(self) -> bool:
-        return access_token_hook(self.caller) is not None
+    def access_token_hook(self) -> HookConfig | None:
+        """The hook Auth would call for this database, or None (disabled, or absent)."""
+        if self.hook is None:
+            self.hook = resolve_hook_config()
+        if not self.hook.enabled:
+            return None
+        if not hook_exists(self.caller, self.hook) and self.hook.source == "the conventional name":
+            return None
+        # A configured hook that does not exist is called anyway: Auth then answers 500.
+        return self.hook
 
-    def claims_for(self, actor: Actor) -> JsonObject:
-        """The claims Supabase Auth would put in ``actor``'s access token: through
-        ``public.custom_access_token_hook`` when the database has one."""
+    def has_hook(self) -> bool:
+        return self.access_token_hook() is not None
+
+    def claims_for(self, actor: Actor, *, method: str = "password") -> JsonObject:
+        """The claims Supabase Auth would put in ``actor``'s access token, issued for
+        ``method`` ("password" at sign-in, "token_refresh" on refresh, …): through the
+        configured access token hook when there is one."""
+        # The amr keeps the sign-in method; only the hook learns why this token is issued.
         claims = user_claims(actor)
-        if not self.has_hook():
+        hook = self.access_token_hook()
+        if hook is None:
             return claims
-        minted = mint_claims(self.connection(), actor, claims)
+        event = hook_event(actor, claims, method)
+        minted = mint_claims(self.connection(), hook, actor, event, commit=self.keep_users)
         if self.caller_rolls_back and has_uncommitted_writes(self.caller):
-            self._refuse_if_unseen_rows_matter(actor, claims, minted)
+            self._refuse_if_unseen_rows_matter(hook, actor, event, minted)
         return minted
 
     def _refuse_if_unseen_rows_matter(
-        self, actor: Actor, claims: JsonObject, minted: JsonObject
+        self, hook: HookConfig, actor: Actor, event: JsonObject, minted: JsonObject
     ) -> None:
         """HookError unless the hook answers the same once it sees the caller's rows."""
         try:
-            seen = mint_claims(self.caller, actor, claims)
+            seen = mint_claims(self.caller, hook, actor, event, commit=False)
         except (HookError, psycopg.Error) as error:
             raise unseen_rows_error(
                 self.caller_name, f"asked where it sees them, it fails: {error}"

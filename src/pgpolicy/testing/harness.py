@@ -13,7 +13,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from pgpolicy.auth import AuthAdmin, AuthAdminUnavailable, AuthServer
+from pgpolicy.auth import AuthAdmin, AuthAdminUnavailable, AuthServer, HookConfig
 from pgpolicy.postgrest.claims import Actor, JsonObject
 from pgpolicy.postgrest.identity import (
     Identity,
@@ -56,6 +56,9 @@ class Database:
     auth_admin: AuthAdmin | None = None
     # The plugin's rolled-back mode: ``conn`` holds the test's open, uncommitted transaction.
     rolled_back: bool = False
+    # The access token hook Auth is configured with (None: PGPOLICY_ACCESS_TOKEN_HOOK, else
+    # public.custom_access_token_hook when it exists).
+    access_token_hook: HookConfig | None = None
     _extra: list[psycopg.Connection[Any]] = field(default_factory=list)
     _auth: AuthServer | None = field(default=None, repr=False)
     _feed: ChangeFeed | None = field(default=None, repr=False)
@@ -98,6 +101,7 @@ class Database:
                 admin=self.auth_admin,
                 caller_rolls_back=self.rolled_back,
                 keep_users=self.committing,
+                hook=self.access_token_hook,
             )
         return self._auth
 
@@ -128,7 +132,7 @@ class Database:
         """A PostgREST-like caller as ``identity``."""
         return Request(conn=conn or self.conn, identity=identity)
 
-    def claims_for(self, actor: Actor) -> JsonObject:
+    def claims_for(self, actor: Actor, *, method: str = "password") -> JsonObject:
         """The claims Supabase Auth would put in ``actor``'s access token.
 
         When ``public.custom_access_token_hook(jsonb)`` exists, it is called as Auth calls it
@@ -138,7 +142,7 @@ class Database:
         cannot see, raises HookError.
         """
         with _skipped_without_auth_admin():
-            return self.auth.claims_for(actor)
+            return self.auth.claims_for(actor, method=method)
 
     def as_user(self, actor: Actor, *, conn: psycopg.Connection[Any] | None = None) -> Request:
         """A signed-in user, with the claims Auth (and its access token hook) would issue."""
@@ -187,8 +191,12 @@ class Database:
         return self._changes_feed().subscribe(table, identity, event=event, filter=filter)
 
     def refresh_token(self, subscription: Subscription, as_: Actor | Identity) -> Subscription:
-        """The subscription after its socket sent a fresh access token for ``as_``."""
-        identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
+        """The subscription after its socket sent a fresh access token for ``as_`` (minted
+        as Auth mints a refreshed token: the hook learns the method ``token_refresh``)."""
+        if isinstance(as_, Identity):
+            identity = as_
+        else:
+            identity = as_user(as_, self.claims_for(as_, method="token_refresh"))
         refreshed = subscription.refreshed(identity)
         self._changes_feed().replace(subscription, refreshed)
         return refreshed

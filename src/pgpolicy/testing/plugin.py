@@ -20,7 +20,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from pgpolicy.auth import AUTH_ADMIN_ENV, AuthAdmin, resolve_auth_admin
+from pgpolicy.auth import (
+    AUTH_ADMIN_ENV,
+    AuthAdmin,
+    HookConfig,
+    resolve_auth_admin,
+    resolve_hook_config,
+)
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.provision import (
     Server,
@@ -243,12 +249,20 @@ def _pg_shared(
             yield _SharedDatabase(name=name, url=url, conn=conn)
 
 
+@pytest.fixture(scope="session")
+def pg_access_token_hook(request: pytest.FixtureRequest) -> HookConfig:
+    """The access token hook Auth calls: PGPOLICY_ACCESS_TOKEN_HOOK, else the project's
+    supabase/config.toml, else public.custom_access_token_hook when it exists."""
+    return resolve_hook_config(request.config.rootpath)
+
+
 @pytest.fixture
 def db(
     request: pytest.FixtureRequest,
     pg_server: Server,
     pg_target: Target,
     pg_auth_admin: AuthAdmin,
+    pg_access_token_hook: HookConfig,
     pg_template: str,
 ) -> Iterator[Database]:
     """This test's database, connected as the working role (``postgres``)."""
@@ -260,7 +274,11 @@ def db(
             psycopg.connect(pg_server.url(name), autocommit=True) as conn,
         ):
             database = Database(
-                conn=conn, url=pg_server.url(name), committing=True, auth_admin=pg_auth_admin
+                conn=conn,
+                url=pg_server.url(name),
+                committing=True,
+                auth_admin=pg_auth_admin,
+                access_token_hook=pg_access_token_hook,
             )
             try:
                 yield database
@@ -269,7 +287,11 @@ def db(
         return
     shared: _SharedDatabase = request.getfixturevalue("_pg_shared")
     database = Database(
-        conn=shared.conn, url=shared.url, auth_admin=pg_auth_admin, rolled_back=True
+        conn=shared.conn,
+        url=shared.url,
+        auth_admin=pg_auth_admin,
+        rolled_back=True,
+        access_token_hook=pg_access_token_hook,
     )
     try:
         with shared.conn.transaction(force_rollback=True):
