@@ -67,3 +67,29 @@ def test_a_sign_up_runs_auth_users_triggers_as_supabase_auth_admin(db: Database)
     db.execute("grant insert on public.toolkit_signups to supabase_auth_admin")
     db.create_user("bob")
     assert db.execute("select who from public.toolkit_signups") == [{"who": "supabase_auth_admin"}]
+
+
+@pytest.mark.commit
+def test_the_janitor_removes_what_a_sign_up_trigger_wrote_without_cascade(db: Database) -> None:
+    """A profile row per new user, its foreign key without ON DELETE CASCADE (a common
+    Supabase pattern), and a row referring to the profile: nothing stays, nothing errors."""
+    db.execute(
+        "create table public.toolkit_profiles (id uuid primary key references auth.users (id));"
+        " create table public.toolkit_avatars (id bigint generated always as identity primary key,"
+        "   profile_id uuid not null references public.toolkit_profiles (id));"
+        " create function public.toolkit_new_profile() returns trigger language plpgsql"
+        "   security definer set search_path = '' as $$ begin"
+        "   insert into public.toolkit_profiles values (new.id);"
+        "   insert into public.toolkit_avatars (profile_id) values (new.id);"
+        "   return new; end $$;"
+        " create trigger toolkit_new_profile after insert on auth.users"
+        "   for each row execute function public.toolkit_new_profile()"
+    )
+    with psycopg.connect(db.url) as conn:
+        rolled_back = Database(conn=conn, url=db.url, rolled_back=True)
+        alice = rolled_back.create_user("alice")
+        conn.rollback()
+        rolled_back.close()
+    assert db.scalar("select count(*) from auth.users where id = %s", (alice.id,)) == 0
+    assert db.scalar("select count(*) from public.toolkit_profiles") == 0
+    assert db.scalar("select count(*) from public.toolkit_avatars") == 0

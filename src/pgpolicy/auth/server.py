@@ -150,13 +150,23 @@ class AuthServer:
             raise unseen_rows_error(self.caller_name, f"claims {', '.join(changed)} differ")
 
     def close(self) -> None:
-        """Delete the users signed up here (after the caller's transaction ended, so its
-        locks are gone) and close Auth's connection."""
+        """Delete the users signed up here, and what sign-up triggers wrote that refers to
+        them (after the caller's transaction ended, so its locks are gone), then close
+        Auth's connection. The janitor works as the caller's privileged role, on a
+        connection of its own: Auth's role may not touch the project's tables."""
         if self._conn is None:
             return
         try:
-            delete_users(self._conn, self._signed_up)
-            self._signed_up.clear()
+            if self._signed_up:
+                with _twin_of(self.caller) as janitor:
+                    delete_users(janitor, self._signed_up)
+                self._signed_up.clear()
         finally:
             self._conn.close()
             self._conn = None
+
+
+def _twin_of(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """A new autocommit connection as ``conn``'s role to ``conn``'s database."""
+    info = conn.info
+    return psycopg.connect(info.dsn, password=info.password or None, autocommit=True)

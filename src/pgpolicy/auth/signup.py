@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from pgpolicy.postgrest.claims import Actor, JsonObject
 
@@ -69,6 +70,69 @@ def insert_user(conn: psycopg.Connection[Any], actor: Actor, *, existing_ok: boo
 
 
 def delete_users(conn: psycopg.Connection[Any], ids: list[uuid.UUID]) -> None:
-    """Delete these users (and what cascades from them)."""
-    if ids:
-        conn.execute("delete from auth.users where id = any(%s)", (ids,))
+    """Delete these users, and first the rows that refer to them without ON DELETE CASCADE.
+
+    Sign-up triggers often write rows (profiles, memberships) whose foreign key to
+    auth.users does not cascade; Auth's own deletion would fail on them, but a janitor must
+    leave nothing behind. ``conn`` (autocommit, privileged) deletes those rows, table by
+    table as the foreign keys name them, then the users, all in one transaction.
+    """
+    if not ids:
+        return
+    with conn.transaction():
+        _delete_referenced(conn, "auth", "users", "id", [str(i) for i in ids], depth=0)
+
+
+_MAX_DEPTH = 8
+# Foreign keys onto one table whose deletion rule would refuse the delete (no action,
+# restrict), each as (schema, table, referencing column, referenced column, its primary key).
+_REFUSING_REFERENCES = """
+select n.nspname, r.relname, a.attname, f.attname,
+       (select pa.attname from pg_catalog.pg_index i
+        join pg_catalog.pg_attribute pa on pa.attrelid = i.indrelid and pa.attnum = i.indkey[0]
+        where i.indrelid = c.conrelid and i.indisprimary and i.indnatts = 1)
+from pg_catalog.pg_constraint c
+join pg_catalog.pg_class r on r.oid = c.conrelid
+join pg_catalog.pg_namespace n on n.oid = r.relnamespace
+join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+join pg_catalog.pg_attribute f on f.attrelid = c.confrelid and f.attnum = c.confkey[1]
+where c.contype = 'f' and c.confrelid = %s::regclass and cardinality(c.conkey) = 1
+  and c.confdeltype in ('a', 'r')
+"""
+
+
+def _delete_referenced(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    key: str,
+    values: list[str],
+    *,
+    depth: int,
+) -> None:
+    """Delete rows of ``schema.table`` whose ``key`` is in ``values``, children first."""
+    target = sql.Identifier(schema, table)
+    relation = target.as_string(conn)
+    references = (
+        conn.execute(_REFUSING_REFERENCES, (relation,)).fetchall() if depth < _MAX_DEPTH else []
+    )
+    for child_schema, child_table, column, referenced, child_key in references:
+        if referenced != key:
+            continue  # refers to another column of these rows: not reached from ``values``
+        child_key = child_key or column
+        rows = conn.execute(
+            sql.SQL("select {}::text from {} where {}::text = any(%s)").format(
+                sql.Identifier(child_key),
+                sql.Identifier(child_schema, child_table),
+                sql.Identifier(column),
+            ),
+            (values,),
+        ).fetchall()
+        if rows:
+            _delete_referenced(
+                conn, child_schema, child_table, child_key, [r[0] for r in rows], depth=depth + 1
+            )
+    conn.execute(
+        sql.SQL("delete from {} where {}::text = any(%s)").format(target, sql.Identifier(key)),
+        (values,),
+    )
