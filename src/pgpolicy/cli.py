@@ -18,13 +18,18 @@ from pgpolicy.declared.revision import pending_changes, write_revision
 from pgpolicy.migrate.runner import current_revisions, upgrade
 from pgpolicy.provision import (
     ProvisionError,
+    dev_cluster_major,
     dev_cluster_status,
     ensure_database,
+    resolve_pg_version,
+    server_bindir,
     server_from_url,
     start_dev_cluster,
     stop_dev_cluster,
     with_shaped_cluster_admin,
 )
+from pgpolicy.provision.binaries import missing_binaries_error, server_program_version
+from pgpolicy.provision.versions import PG_VERSION_ENV, SUPPORTED_PG_VERSIONS
 from pgpolicy.supabase import (
     SupabaseDetected,
     ensure_message_partitions,
@@ -50,14 +55,18 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
         server = with_shaped_cluster_admin(server_from_url(args.url))
         dbname = server.maintenance_db
         where = f"the database at {server.host}:{server.port}/{dbname}"
+        chosen = "the URL's server"
     else:
-        server = start_dev_cluster(Path(args.datadir).resolve())
+        version = resolve_pg_version(args.pg_version)
+        server = start_dev_cluster(Path(args.datadir).resolve(), pg_version=version.major)
         dbname = DEV_DATABASE
         ensure_database(server, dbname)
         where = f"the embedded development cluster in {Path(args.datadir).resolve()}"
+        chosen = version.source
     url = server.url(dbname)
     with psycopg.connect(url, autocommit=True) as conn:
         supabase = bool(supabase_markers(conn))
+        server_version = _server_version(conn)
     if supabase:
         compat = "Supabase database (compat layer not needed, nothing installed)"
     else:
@@ -69,6 +78,7 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     current = current_revisions(url)
     state = "head" if sorted(current) == sorted(heads) else f"head is {', '.join(heads)}"
     print(f"database:   {where}")
+    print(f"postgres:   PostgreSQL {server_version} ({chosen})")
     print(f"compat:     {compat}")
     print(f"revision:   {', '.join(current) or 'base'} ({state})")
     print(f"role:       migrations ran as {server.user}")
@@ -78,9 +88,16 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
         print("stop it:    make db-stop")
 
 
+def _server_version(conn: psycopg.Connection[tuple[object, ...]]) -> str:
+    row = conn.execute("select pg_catalog.current_setting('server_version')").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
 def cmd_db_start(args: argparse.Namespace) -> None:
-    server = start_dev_cluster(Path(args.datadir).resolve())
+    version = resolve_pg_version(args.pg_version)
+    server = start_dev_cluster(Path(args.datadir).resolve(), pg_version=version.major)
     ensure_database(server, DEV_DATABASE)
+    print(f"postgres:   {version.describe()}")
     print(f"running:    {server.url(DEV_DATABASE)}")
     print(f"connect:    {server.psql_command(DEV_DATABASE)}")
 
@@ -95,6 +112,7 @@ def cmd_db_status(args: argparse.Namespace) -> None:
     if server is None:
         print("not running")
         raise SystemExit(3)
+    print(f"postgres:   PostgreSQL {dev_cluster_major(Path(args.datadir))}")
     print(f"running:    {server.url(DEV_DATABASE)}")
     print(f"connect:    {server.psql_command(DEV_DATABASE)}")
 
@@ -128,7 +146,10 @@ def cmd_compat_check(args: argparse.Namespace) -> None:
 def cmd_supabase_like_start(args: argparse.Namespace) -> None:
     """A Supabase-shaped cluster whose postgres database is detected as real Supabase."""
     # A stand-in for tests: the throwaway cluster's fast, crash-unsafe settings.
-    server = start_dev_cluster(Path(args.datadir).resolve(), durable=False)
+    version = resolve_pg_version(args.pg_version)
+    server = start_dev_cluster(
+        Path(args.datadir).resolve(), durable=False, pg_version=version.major
+    )
     # A database of postgres's own can be cloned; the cluster's postgres database (owned by
     # supabase_admin) cannot, so the harness runs its tests in place there.
     if args.dbname != server.maintenance_db:
@@ -140,6 +161,15 @@ def cmd_supabase_like_start(args: argparse.Namespace) -> None:
 def cmd_supabase_like_stop(args: argparse.Namespace) -> None:
     was_running = stop_dev_cluster(Path(args.datadir).resolve())
     print("stopped" if was_running else "not running")
+
+
+def cmd_binaries(args: argparse.Namespace) -> None:
+    """Where the embedded cluster's server binaries are (fetched into the cache if needed)."""
+    version = resolve_pg_version(args.pg_version)
+    bindir = server_bindir(version.major)
+    if bindir is None:
+        raise missing_binaries_error(version.major)
+    print(f"PostgreSQL server binaries: {bindir} ({server_program_version(bindir)})")
 
 
 def _scripts(alembic_ini: str) -> ScriptDirectory:
@@ -264,7 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--revision", default="head")
     up.add_argument("--alembic-ini", default="alembic.ini")
     up.add_argument("--datadir", default=str(DEFAULT_DATADIR))
+    _add_pg_version(up)
     up.set_defaults(handler=cmd_upgrade)
+
+    binaries = commands.add_parser(
+        "binaries", help="the embedded cluster's server binaries (fetched once if needed)"
+    )
+    _add_pg_version(binaries)
+    binaries.set_defaults(handler=cmd_binaries)
 
     db = commands.add_parser("db", help="the embedded development cluster").add_subparsers(
         dest="action", required=True
@@ -276,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = db.add_parser(action)
         sub.add_argument("--datadir", default=str(DEFAULT_DATADIR))
+        if action == "start":
+            _add_pg_version(sub)
         sub.set_defaults(handler=handler)
 
     drift = commands.add_parser("drift", help="compare a database with policies/ and rpc/")
@@ -346,12 +385,22 @@ def build_parser() -> argparse.ArgumentParser:
                 help="database to make Supabase-like (default postgres: tests run in place; "
                 "another name is created owned by postgres, so the harness can clone it)",
             )
+            _add_pg_version(sub)
         sub.set_defaults(handler=handler)
 
     check = compat.add_parser("check", help="is this Supabase; what is missing")
     check.add_argument("--url", required=True)
     check.set_defaults(handler=cmd_compat_check)
     return parser
+
+
+def _add_pg_version(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pg-version",
+        help="PostgreSQL major version of a cluster this starts: "
+        f"{' or '.join(SUPPORTED_PG_VERSIONS)} (default: ${PG_VERSION_ENV}, else "
+        "supabase/config.toml's [db] major_version, else 17)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

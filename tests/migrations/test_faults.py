@@ -26,7 +26,12 @@ from pgpolicy.catalog import Catalog, diff
 from pgpolicy.migrate import runner
 from pgpolicy.migrate.runner import current_revisions
 from pgpolicy.migrate.session import lock_sessions_sql, lock_sql, unlock_sql
-from pgpolicy.provision import create_database, find_pg_bindir, unique_database_name
+from pgpolicy.provision import (
+    PgVersion,
+    create_database,
+    server_bindir,
+    unique_database_name,
+)
 from pgpolicy.supabase import install_compat
 from tests.migrations.crashable import CrashableCluster, crashable_cluster
 from tests.migrations.support import (
@@ -52,10 +57,10 @@ Conn = psycopg.Connection[tuple[Any, ...]]
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[CrashableCluster]:
-    bindir = find_pg_bindir()
+def cluster(pg_version: PgVersion) -> Iterator[CrashableCluster]:
+    bindir = server_bindir(pg_version.major)
     if bindir is None:
-        pytest.skip("no local PostgreSQL server binaries for a private cluster")
+        pytest.skip(f"no PostgreSQL {pg_version.major} server binaries for a private cluster")
     with crashable_cluster(bindir) as running:
         yield running
 

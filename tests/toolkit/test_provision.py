@@ -113,7 +113,7 @@ def test_server_without_dbname_uses_postgres_and_prints_a_psql_line() -> None:
 
 
 def test_explicit_url_is_used_as_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provide_module, "find_pg_bindir", _fail_if_called)
+    monkeypatch.setattr(provide_module, "server_bindir", _fail_if_called)
     env = {"DATABASE_URL": "postgresql://env@envhost:1/envdb"}
 
     with provide_server("postgresql://ci:secret@pg.ci:5433/ci", env=env) as server:
@@ -122,14 +122,14 @@ def test_explicit_url_is_used_as_is(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_database_url_in_env_wins_over_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provide_module, "find_pg_bindir", _fail_if_called)
+    monkeypatch.setattr(provide_module, "server_bindir", _fail_if_called)
 
     with provide_server(env={"DATABASE_URL": "postgresql://u@staging:6000/db"}) as server:
         assert (server.host, server.port, server.maintenance_db) == ("staging", 6000, "db")
 
 
 def test_no_source_at_all_names_the_three_ways(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provide_module, "find_pg_bindir", lambda: None)
+    monkeypatch.setattr(provide_module, "server_bindir", lambda _major: None)
     monkeypatch.setattr(provide_module, "docker_available", lambda: (False, "no engine (test)"))
 
     with pytest.raises(ProvisionError) as excinfo, provide_server(env={}):
@@ -317,7 +317,7 @@ def test_container_server_when_docker_runs(monkeypatch: pytest.MonkeyPatch) -> N
     available, reason = docker_available()
     if not available:
         pytest.skip(reason)
-    monkeypatch.setattr(provide_module, "find_pg_bindir", lambda: None)
+    monkeypatch.setattr(provide_module, "server_bindir", lambda _major: None)
     image = os.environ.get("PGPOLICY_DOCKER_IMAGE", "postgres:15")
 
     with provide_server(env={"PGPOLICY_DOCKER_IMAGE": image}) as server:
@@ -331,7 +331,7 @@ def test_a_supabase_image_is_taken_for_a_real_supabase_database(
     available, reason = docker_available()
     if not available:
         pytest.skip(reason)
-    monkeypatch.setattr(provide_module, "find_pg_bindir", lambda: None)
+    monkeypatch.setattr(provide_module, "server_bindir", lambda _major: None)
     image = os.environ.get("PGPOLICY_SUPABASE_IMAGE", "supabase/postgres:15.8.1.085")
 
     with provide_server(env={"PGPOLICY_DOCKER_IMAGE": image}) as server:

@@ -69,3 +69,99 @@ def test_revoking_execute_from_public_and_anon_denies_anon(db: Database) -> None
 def test_auth_users_is_not_readable_by_api_roles(db: Database) -> None:
     db.create_user("alice")
     assert_denied(db.as_anon().execute("select * from auth.users"))
+
+
+# --- memberships as the server's major version records them (SUPABASE-FACTS.md) ---------
+
+_API_ROLES = ("anon", "authenticated", "service_role")
+_POSTGRES_SYSTEM_ROLES = ("pg_monitor", "pg_read_all_data", "pg_signal_backend")
+
+
+def _require_shaped_postgres(db: Database) -> None:
+    if db.scalar("select rolsuper from pg_roles where rolname = 'postgres'"):
+        pytest.skip("postgres is this server's superuser: its memberships are its own")
+
+
+def _memberships(db: Database, member: str, version: int) -> dict[str, tuple[object, ...]]:
+    """Role granted -> (admin, inherit, set, grantor); 15 records neither inherit nor set."""
+    options = (
+        "m.inherit_option, m.set_option"
+        if version >= 160000
+        else "null as inherit_option, null as set_option"
+    )
+    rows = db.execute(
+        f"select g.rolname as granted, m.admin_option, {options}, r.rolname as grantor"
+        " from pg_auth_members m join pg_roles g on g.oid = m.roleid"
+        " join pg_roles r on r.oid = m.grantor"
+        " where m.member = (select oid from pg_roles where rolname = %s)",
+        (member,),
+    )
+    return {
+        row["granted"]: (
+            row["admin_option"],
+            row["inherit_option"],
+            row["set_option"],
+            row["grantor"],
+        )
+        for row in rows
+    }
+
+
+def test_postgres_memberships_have_supabase_options_on_this_major_version(
+    db: Database, pg_server_version: int
+) -> None:
+    _require_shaped_postgres(db)
+    found = _memberships(db, "postgres", pg_server_version)
+    if pg_server_version >= 160000:
+        # 16+: ADMIN OPTION on the API roles (16's CREATEROLE manages only those), and
+        # pg_create_subscription; every grant inherits and may SET ROLE.
+        expected = {role: (True, True, True, "supabase_admin") for role in _API_ROLES}
+        expected |= {
+            role: (False, True, True, "supabase_admin")
+            for role in (*_POSTGRES_SYSTEM_ROLES, "pg_create_subscription")
+        }
+    else:
+        expected = {
+            role: (False, None, None, "supabase_admin")
+            for role in (*_API_ROLES, *_POSTGRES_SYSTEM_ROLES)
+        }
+    assert {role: found.get(role) for role in expected} == expected
+
+
+def test_authenticator_gets_no_api_role_privileges_without_set_role(
+    db: Database, pg_server_version: int
+) -> None:
+    """16+ records the grants WITH INHERIT FALSE (as Supabase's 17); on 15 authenticator's
+    NOINHERIT has the same effect. Either way SET ROLE still works."""
+    found = _memberships(db, "authenticator", pg_server_version)
+    for role in _API_ROLES:
+        admin, inherit, may_set, _grantor = found[role]
+        if pg_server_version >= 160000:
+            assert (admin, inherit, may_set) == (False, False, True), role
+        else:
+            assert (
+                db.scalar("select rolinherit from pg_roles where rolname = 'authenticator'")
+                is False
+            )
+        may_become = "set" if pg_server_version >= 160000 else "member"  # 15 has no SET
+        assert db.scalar("select pg_has_role('authenticator', %s, 'usage')", (role,)) is False
+        assert db.scalar("select pg_has_role('authenticator', %s, %s)", (role, may_become)) is True
+
+
+def test_supabase_realtime_admin_grants_do_not_inherit_on_16_and_later(
+    db: Database, pg_server_version: int
+) -> None:
+    if pg_server_version < 160000:
+        pytest.skip("15 records no INHERIT option on a grant")
+    found = _memberships(db, "supabase_realtime_admin", pg_server_version)
+    if not found:
+        pytest.skip("supabase_realtime_admin is a member of no role here")
+    assert {role: options[1] for role, options in found.items()} == dict.fromkeys(found, False)
+
+
+def test_postgres_may_grant_the_api_roles_to_a_role_of_its_own(db: Database) -> None:
+    """What the migrations of a Supabase project do; on 16+ it takes the ADMIN OPTION."""
+    _require_shaped_postgres(db)
+    db.execute("create role toolkit_reader nologin")
+    db.execute("grant authenticated to toolkit_reader")
+    assert db.scalar("select pg_has_role('toolkit_reader', 'authenticated', 'member')") is True

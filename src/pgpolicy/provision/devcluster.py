@@ -3,6 +3,8 @@
 Unlike the throwaway cluster it keeps its data and durable settings between runs, and it
 keeps its port where possible, so the printed ``psql`` line stays valid. Layout under the
 folder: ``data/`` (PGDATA), ``run/`` (unix socket), ``log/postgresql.log``, ``cluster.json``.
+A data directory runs only with the major version that made it: asking for another one is
+an error that says so, never a silent reuse of the old version.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pgpolicy.provision.binaries import find_pg_bindir, pg_bindir_for_major
+from pgpolicy.provision.binaries import missing_binaries_error, server_bindir
 from pgpolicy.provision.cluster import (
     FAST_UNSAFE_SETTINGS,
     ClusterExecutor,
@@ -23,21 +25,26 @@ from pgpolicy.provision.cluster import (
 )
 from pgpolicy.provision.runas import ensure_traversable, pg_ctl_executable, server_os_user
 from pgpolicy.provision.server import ProvisionError, Server
+from pgpolicy.provision.versions import DEFAULT_PG_VERSION, PG_VERSION_ENV
 from pgpolicy.supabase.bootstrap import BootstrapError, shape_cluster_like_supabase
 
-__all__ = ["dev_cluster_status", "start_dev_cluster", "stop_dev_cluster"]
+__all__ = ["dev_cluster_major", "dev_cluster_status", "start_dev_cluster", "stop_dev_cluster"]
 
 # fsync=on undoes the -F (fsync off) that pytest-postgresql always passes to postgres.
 _DURABLE_SETTINGS = {"fsync": "on"}
 
 
-def start_dev_cluster(datadir: Path, *, durable: bool = True) -> Server:
+def start_dev_cluster(
+    datadir: Path, *, durable: bool = True, pg_version: str = DEFAULT_PG_VERSION
+) -> Server:
     """initdb if absent, start if not running (same port as last time when free); idempotent.
 
     ``durable=False`` starts it with the throwaway cluster's fast, crash-unsafe settings (a
-    stand-in that CI starts and deletes).
+    stand-in that CI starts and deletes). A data directory of another major version than
+    ``pg_version`` is refused (ProvisionError naming both and what to do).
     """
     layout = ClusterLayout(datadir.resolve())
+    _refuse_other_major(layout, pg_version)
     running = dev_cluster_status(datadir)
     if running is not None:
         # Idempotent, and it names the problem when the cluster predates the Supabase shape.
@@ -52,7 +59,7 @@ def start_dev_cluster(datadir: Path, *, durable: bool = True) -> Server:
     layout.prepare(user)
     port = free_port(layout.read_state().get("port"))
     settings = _DURABLE_SETTINGS if durable else FAST_UNSAFE_SETTINGS
-    with _executor(layout, port, settings) as executor:
+    with _executor(layout, port, settings, pg_version=pg_version) as executor:
         server = start_cluster(executor, layout, source="embedded")
     layout.write_state(port=server.port)
     return server
@@ -85,33 +92,57 @@ def dev_cluster_status(datadir: Path) -> Server | None:
     return cluster_server(port, source="embedded")
 
 
+def dev_cluster_major(datadir: Path) -> str | None:
+    """Major version of the development cluster's data directory (None: not created)."""
+    layout = ClusterLayout(datadir.resolve())
+    return _data_major(layout)
+
+
+def _data_major(layout: ClusterLayout) -> str | None:
+    if not layout.initialised():
+        return None
+    return (layout.data / "PG_VERSION").read_text().strip()
+
+
+def _refuse_other_major(layout: ClusterLayout, pg_version: str) -> None:
+    existing = _data_major(layout)
+    if existing is None or existing == pg_version:
+        return
+    raise ProvisionError(
+        f"The development cluster in {layout.root} is PostgreSQL {existing}, and PostgreSQL "
+        f"{pg_version} was asked for: a data directory runs only with the version that made "
+        f"it. Use it with --pg-version {existing} (or {PG_VERSION_ENV}={existing}), or stop "
+        f"it and move {layout.root} away (or pass another --datadir) for a fresh "
+        f"{pg_version} cluster."
+    )
+
+
 @contextmanager
 def _executor(
-    layout: ClusterLayout, port: int, settings: dict[str, str] = _DURABLE_SETTINGS
+    layout: ClusterLayout,
+    port: int,
+    settings: dict[str, str] = _DURABLE_SETTINGS,
+    *,
+    pg_version: str = DEFAULT_PG_VERSION,
 ) -> Iterator[ClusterExecutor]:
-    """Executor for this cluster, with the binaries of the version that created it."""
-    with pg_ctl_executable(_bindir_for(layout), server_os_user()) as pg_ctl:
+    """Executor for this cluster, with the binaries of the version that created it (or, for
+    a new one, of ``pg_version``)."""
+    user = server_os_user()
+    bindir = _bindir_for(layout, pg_version)
+    ensure_traversable(bindir, user)
+    with pg_ctl_executable(bindir, user) as pg_ctl:
         yield ClusterExecutor(pg_ctl, layout, port, settings, persistent=True, initdb_sync=True)
 
 
-def _bindir_for(layout: ClusterLayout) -> Path:
-    if layout.initialised():
-        major = (layout.data / "PG_VERSION").read_text().strip()
-        bindir = pg_bindir_for_major(major)
-        if bindir is None:
-            raise ProvisionError(
-                f"The development cluster in {layout.root} was created by PostgreSQL {major}, "
-                f"whose server binaries are not installed (looked on PATH and under "
-                f"/usr/lib/postgresql/{major}/bin). Install them, or move {layout.root} away "
-                "to start a fresh cluster."
-            )
-        return bindir
-    bindir = find_pg_bindir()
+def _bindir_for(layout: ClusterLayout, pg_version: str) -> Path:
+    major = _data_major(layout) or pg_version
+    bindir = server_bindir(major)
     if bindir is None:
-        raise ProvisionError(
-            "No PostgreSQL server binaries (pg_ctl, initdb, postgres) on PATH or under "
-            "/usr/lib/postgresql/*/bin for the development cluster. Install them "
-            "(scripts/ensure-postgres.sh, or apt-get install postgresql), or use an existing "
-            "server via DATABASE_URL."
-        )
+        error = missing_binaries_error(major)
+        if layout.initialised():
+            raise ProvisionError(
+                f"The development cluster in {layout.root} was created by PostgreSQL {major}. "
+                f"{error} Or move {layout.root} away to start a fresh cluster."
+            )
+        raise ProvisionError(f"{error} Or use an existing server via DATABASE_URL.")
     return bindir

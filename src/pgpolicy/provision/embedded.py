@@ -30,6 +30,7 @@ def throwaway_cluster(bindir: Path) -> Iterator[Server]:
         root = Path(tempfile.mkdtemp(prefix="pgpolicy-pg-", dir=_temp_base(user)))
         cleanup.callback(shutil.rmtree, root, ignore_errors=True)
         root.chmod(0o755)  # the server's OS user must get through to its data dir
+        ensure_traversable(bindir, user)  # and to its binaries (a cache under /root is not)
         layout = ClusterLayout(root)
         layout.prepare(user)
         pg_ctl = cleanup.enter_context(pg_ctl_executable(bindir, user))

@@ -1,7 +1,8 @@
 """Choosing where the database comes from, in DESIGN.md's order.
 
-An explicit URL wins, then DATABASE_URL, then an embedded throwaway cluster, then Docker;
-when all are missing, one message tells the user the three ways to fix it.
+An explicit URL wins, then DATABASE_URL, then an embedded throwaway cluster of the chosen
+major version (versions.py), then Docker; when all are missing, one message tells the user
+the three ways to fix it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 
-from pgpolicy.provision.binaries import find_pg_bindir
-from pgpolicy.provision.container import DEFAULT_IMAGE, container_server, docker_available
+from pgpolicy.provision.binaries import server_bindir
+from pgpolicy.provision.container import container_server, docker_available
 from pgpolicy.provision.embedded import throwaway_cluster
 from pgpolicy.provision.server import ProvisionError, Server, server_from_url
+from pgpolicy.provision.versions import resolve_pg_version
 from pgpolicy.supabase.bootstrap import BOOTSTRAP_SUPERUSER, shaped_cluster_admin
 
 __all__ = ["provide_server", "with_shaped_cluster_admin"]
@@ -33,28 +35,33 @@ def with_shaped_cluster_admin(server: Server) -> Server:
 
 @contextmanager
 def provide_server(
-    explicit_url: str | None = None, *, env: Mapping[str, str] | None = None
+    explicit_url: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    pg_version: str | None = None,
 ) -> Iterator[Server]:
     """A server for tests or throwaway work; anything this started is removed on exit.
 
-    explicit_url -> env["DATABASE_URL"] -> embedded throwaway cluster (local server
-    binaries) -> testcontainers (image from PGPOLICY_DOCKER_IMAGE) -> ProvisionError.
-    If local binaries exist but the cluster fails to start, that error is raised rather
-    than silently falling back to Docker.
+    explicit_url -> env["DATABASE_URL"] -> embedded throwaway cluster of ``pg_version``
+    (default: resolve_pg_version; the system's binaries of that major, else the registry
+    build, fetched once) -> testcontainers (``postgres:<major>``, or PGPOLICY_DOCKER_IMAGE)
+    -> ProvisionError. If binaries exist but the cluster fails to start, or the registry
+    build cannot be fetched, that error is raised rather than silently falling back.
     """
     environ: Mapping[str, str] = os.environ if env is None else env
     url = explicit_url or environ.get("DATABASE_URL", "").strip()
     if url:
         yield with_shaped_cluster_admin(server_from_url(url))
         return
-    bindir = find_pg_bindir()
+    major = pg_version or resolve_pg_version(env=environ).major
+    bindir = server_bindir(major)
     if bindir is not None:
         with throwaway_cluster(bindir) as server:
             yield server
         return
     docker_ok, docker_reason = docker_available()
     if docker_ok:
-        image = environ.get("PGPOLICY_DOCKER_IMAGE", "").strip() or DEFAULT_IMAGE
+        image = environ.get("PGPOLICY_DOCKER_IMAGE", "").strip() or f"postgres:{major}"
         with container_server(image) as server:
             yield server
         return
@@ -66,7 +73,8 @@ def provide_server(
         "scripts/ensure-postgres.sh or apt-get install postgresql) for an embedded throwaway "
         "cluster; "
         "(3) run a Docker engine so a container can be started "
-        f"(image {DEFAULT_IMAGE}, or PGPOLICY_DOCKER_IMAGE). "
-        "Found: no pg_ctl/initdb/postgres on PATH or under /usr/lib/postgresql/*/bin; "
+        f"(image postgres:{major}, or PGPOLICY_DOCKER_IMAGE). "
+        f"Found: no PostgreSQL {major} pg_ctl/initdb/postgres on PATH or under "
+        f"/usr/lib/postgresql/{major}/bin; "
         f"{docker_reason}."
     )

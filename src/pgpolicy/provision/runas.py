@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgpolicy.provision.binaries import library_path
 from pgpolicy.provision.server import ProvisionError
 
 __all__ = ["OsUser", "chown_to", "ensure_traversable", "pg_ctl_executable", "server_os_user"]
@@ -87,25 +88,36 @@ def ensure_traversable(path: Path, user: OsUser | None) -> None:
 
 @contextmanager
 def pg_ctl_executable(bindir: Path, user: OsUser | None) -> Iterator[Path]:
-    """Path to give the executor as pg_ctl: the real one, or a wrapper running it as ``user``.
+    """Path to give the executor as pg_ctl: the real one, or a wrapper running it as ``user``
+    and/or with the library path a registry build needs (binaries.library_path).
 
-    The wrapper lives in a private root-owned temp dir (nobody else can swap it) that is
-    removed on exit; the server keeps running without it.
+    The wrapper lives in a private temp dir (nobody else can swap it) that is removed on
+    exit; the server keeps running without it.
     """
     pg_ctl = bindir / "pg_ctl"
-    if user is None:
+    libraries = library_path(bindir)
+    if user is None and libraries is None:
         yield pg_ctl
         return
-    switch = _user_switch_command(user)
+    switch = "" if user is None else f"{_user_switch_command(user)} -- "
     private_dir = Path(tempfile.mkdtemp(prefix="pgpolicy-pgctl-"))
     try:
         wrapper = private_dir / "pg_ctl"
-        wrapper.write_text(
-            "#!/bin/sh\n"
-            f"# pgpolicy: PostgreSQL refuses to run as root; run pg_ctl as {user.name}.\n"
-            "cd / || exit 1\n"
-            f'exec {switch} -- {shlex.quote(str(pg_ctl))} "$@"\n'
-        )
+        lines = ["#!/bin/sh"]
+        if user is not None:
+            lines.append(
+                f"# pgpolicy: PostgreSQL refuses to run as root; run pg_ctl as {user.name}."
+            )
+        if libraries is not None:
+            lines.append(
+                "# pgpolicy: the registry build loads libraries it does not carry from here."
+            )
+            lines.append(
+                f"LD_LIBRARY_PATH={shlex.quote(libraries)}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"
+            )
+            lines.append("export LD_LIBRARY_PATH")
+        lines += ["cd / || exit 1", f'exec {switch}{shlex.quote(str(pg_ctl))} "$@"', ""]
+        wrapper.write_text("\n".join(lines))
         wrapper.chmod(0o700)
         yield wrapper
     finally:

@@ -3,7 +3,11 @@
 initdb made ``supabase_admin`` the bootstrap superuser; this adds Supabase's roles (the
 compat layer's role file: roles are cluster-wide) and ``postgres`` as Supabase has it: a
 LOGIN non-superuser with BYPASSRLS, CREATEDB, CREATEROLE, REPLICATION, member of the API
-roles and of pg_read_all_data, pg_monitor, pg_signal_backend (SUPABASE-FACTS.md).
+roles and of pg_read_all_data, pg_monitor, pg_signal_backend (SUPABASE-FACTS.md), all
+granted by supabase_admin. On 16 and later, as supabase/postgres does there, the API roles
+come WITH ADMIN OPTION (16's CREATEROLE manages only roles it holds with ADMIN, so without
+it postgres could not grant or drop them), and postgres is also a member of
+pg_create_subscription (16+; Supabase builds it on 17).
 """
 
 from __future__ import annotations
@@ -37,8 +41,18 @@ end
 $$;
 comment on role postgres is 'pgpolicy compat: working role of a Supabase-shaped cluster';
 alter role postgres login nosuperuser inherit createdb createrole replication bypassrls;
-grant anon, authenticated, service_role to postgres;
 grant pg_read_all_data, pg_monitor, pg_signal_backend to postgres;
+-- EXECUTE: PL/pgSQL checks every statement's syntax, and 15 has no WITH ADMIN TRUE form.
+do $$
+begin
+  if current_setting('server_version_num')::int >= 160000 then
+    execute 'grant anon, authenticated, service_role to postgres with admin true';
+    execute 'grant pg_create_subscription to postgres';
+  else
+    execute 'grant anon, authenticated, service_role to postgres';
+  end if;
+end
+$$;
 alter role postgres set search_path to "$user", public, extensions;
 -- On Supabase, postgres creates schemas in the postgres database and its tables in public.
 grant all on database postgres to postgres;

@@ -29,8 +29,13 @@ from pgpolicy.auth import (
 )
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.provision import (
+    PG_VERSION_ENV,
+    SUPPORTED_PG_VERSIONS,
+    PgVersion,
+    ProvisionError,
     Server,
     provide_server,
+    resolve_pg_version,
     server_from_url,
     temporary_database,
     with_shaped_cluster_admin,
@@ -67,6 +72,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"(default: ${AUTH_ADMIN_ENV}, else the server's URL as supabase_auth_admin with "
         "the same password, as a local `supabase start` stack has it)",
     )
+    group.addoption(
+        "--pg-version",
+        default=None,
+        choices=SUPPORTED_PG_VERSIONS,
+        help="PostgreSQL major version of the embedded cluster (default: "
+        f"${PG_VERSION_ENV}, else supabase/config.toml's [db] major_version, else 17); a URL's "
+        "server is used as it is",
+    )
     add_coverage_options(parser, group)
     parser.addini(
         "pgpolicy_alembic_ini",
@@ -76,8 +89,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_VERSION_KEY = pytest.StashKey[PgVersion]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     configure_coverage(config)
+    try:
+        config.stash[_VERSION_KEY] = resolve_pg_version(
+            config.getoption("--pg-version"), project_dir=Path(config.rootpath)
+        )
+    except ProvisionError as error:
+        raise pytest.UsageError(str(error)) from error
     config.addinivalue_line(
         "markers",
         "commit: the test gets its own database cloned from the template and may commit",
@@ -88,8 +110,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     url = config.getoption("--pg-url") or os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return (
-            "pgpolicy database: embedded Supabase-shaped cluster (bootstrap superuser "
-            "supabase_admin; migrations and tests as postgres), else Docker"
+            f"pgpolicy database: embedded Supabase-shaped cluster, "
+            f"{config.stash[_VERSION_KEY].describe()} (bootstrap superuser supabase_admin; "
+            "migrations and tests as postgres), else Docker"
         )
     try:
         server = with_shaped_cluster_admin(server_from_url(url))
@@ -121,8 +144,26 @@ class _SharedDatabase:
 @pytest.fixture(scope="session")
 def pg_server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """The PostgreSQL server this session creates its databases on (as its working role)."""
-    with provide_server(request.config.getoption("--pg-url")) as server:
+    version = request.config.stash[_VERSION_KEY]
+    with provide_server(request.config.getoption("--pg-url"), pg_version=version.major) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_version(request: pytest.FixtureRequest) -> PgVersion:
+    """The major version an embedded cluster of this run has (--pg-version, …, else 17)."""
+    return request.config.stash[_VERSION_KEY]
+
+
+@pytest.fixture(scope="session")
+def pg_server_version(pg_server: Server) -> int:
+    """The server's ``server_version_num`` (170011 for 17.11): proofs whose catalog answer
+    depends on the major version read it here."""
+    with psycopg.connect(pg_server.url(), connect_timeout=10) as conn:
+        row = conn.execute("select pg_catalog.current_setting('server_version_num')::int")
+        value = row.fetchone()
+    assert value is not None
+    return int(value[0])
 
 
 @pytest.fixture(scope="session")

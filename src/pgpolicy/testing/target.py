@@ -40,10 +40,15 @@ class Target:
     in_place: bool = False
     why_in_place: str = ""
     markers: tuple[str, ...] = ()
+    server_version: str = ""  # what the server says (``show server_version``)
 
     def describe(self, server: Server) -> str:
-        """One line for the pytest header: where the proofs run, and how."""
+        """One line for the pytest header: where the proofs run, on which server version."""
         where = f"{server.host or 'local socket'}:{server.port}/{server.maintenance_db}"
+        version = f"PostgreSQL {self.server_version}, " if self.server_version else ""
+        return version + self._describe_kind(server, where)
+
+    def _describe_kind(self, server: Server, where: str) -> str:
         if self.kind == "embedded":
             return (
                 f"embedded Supabase-shaped cluster at {server.host}:{server.port} "
@@ -67,14 +72,17 @@ class Target:
 
 
 def resolve_target(server: Server) -> Target:
-    """Decide the kind of ``server`` (connecting once when it was given by URL)."""
-    if server.source == "embedded":
-        return Target("embedded")
+    """Decide the kind of ``server`` and read its version (connecting once)."""
     with psycopg.connect(server.url(), autocommit=True, connect_timeout=10) as conn:
+        version_row = conn.execute("select pg_catalog.current_setting('server_version')")
+        version = str((version_row.fetchone() or ("",))[0])
+        if server.source == "embedded":
+            return Target("embedded", server_version=version)
         markers = tuple(supabase_markers(conn))
         if not markers:
             # A Supabase-shaped cluster of ours reached by URL is as good as the embedded one.
-            return Target("embedded" if server.admin_user is not None else "plain")
+            kind = "embedded" if server.admin_user is not None else "plain"
+            return Target(kind, server_version=version)
         row = conn.execute(_CLONE_CHECK).fetchone()
     others, may_copy, may_create = row if row is not None else (1, False, False)
     reasons = []
@@ -84,4 +92,4 @@ def resolve_target(server: Server) -> Target:
         reasons.append(f"{server.user} may not copy {server.maintenance_db} (not its owner)")
     if others:
         reasons.append(f"{others} other session(s) are connected to {server.maintenance_db}")
-    return Target("supabase", bool(reasons), "; ".join(reasons), markers)
+    return Target("supabase", bool(reasons), "; ".join(reasons), markers, version)

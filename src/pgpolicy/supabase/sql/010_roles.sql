@@ -53,3 +53,28 @@ $$;
 
 -- PostgREST's switch needs this even where authenticator predates the layer.
 grant anon, authenticated, service_role to authenticator;
+
+-- 16+ records an INHERIT option on each grant; Supabase's 17 has the grants of the API roles
+-- to authenticator and supabase_realtime_admin WITH INHERIT FALSE (on 15 the members'
+-- NOINHERIT has that effect). Only grants that exist are changed. EXECUTE: 15's parser has
+-- no such option.
+do $$
+declare
+  grant_row record;
+begin
+  if current_setting('server_version_num')::int < 160000 then
+    return;
+  end if;
+  for grant_row in
+    select g.rolname as granted, m.rolname as member
+    from pg_catalog.pg_auth_members a
+    join pg_catalog.pg_roles g on g.oid = a.roleid
+    join pg_catalog.pg_roles m on m.oid = a.member
+    where g.rolname in ('anon', 'authenticated', 'service_role')
+      and m.rolname in ('authenticator', 'supabase_realtime_admin')
+      and a.inherit_option
+  loop
+    execute format('grant %I to %I with inherit false', grant_row.granted, grant_row.member);
+  end loop;
+end
+$$;
