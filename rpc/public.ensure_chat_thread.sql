@@ -69,11 +69,14 @@ begin
   end if;
 
   -- Two concurrent first calls: one inserts, the other waits for it and does nothing.
+  -- No conflict target: every unique index of chat_threads arbitrates. Naming one (the
+  -- primary key) left the others checked as plain unique indexes, so the losing call of a
+  -- race could meet chat_threads_participants_key first and fail with 23505.
   insert into public.chat_threads
     (thread_id, user_a_mongo_id, user_b_mongo_id, user_a_supabase_id, user_b_supabase_id)
   values
     (_a_mongo_id || '__' || _b_mongo_id, _a_mongo_id, _b_mongo_id, _a_user_id, _b_user_id)
-  on conflict (thread_id) do nothing;
+  on conflict do nothing;
 
   -- A new statement, so its snapshot sees the row the winning call committed.
   select t.* into _thread
