@@ -213,9 +213,23 @@ def test_update_old_record_needs_replica_identity_full(db: Database) -> None:
     db.execute("alter table public.notes replica identity full")
     db.execute("update public.notes set body = 'full identity' where id = 1")
     first, second = db.changes(feed)
-    assert first.old_record == {}
+    # Nothing older than the key is logged; wal2json writes the key from the new tuple.
+    assert first.old_record == {"id": 1}
+    assert first.payload["old_record"] == {"id": 1}
     assert first.record is not None and first.record["body"] == "default identity"
     assert second.old_record is not None and second.old_record["body"] == "default identity"
+
+
+def test_update_under_default_identity_that_changes_the_key_sends_the_old_key(
+    db: Database,
+) -> None:
+    _notes(db, rls=False)
+    alice = db.create_user("alice")
+    _insert(db, 1, alice)
+    feed = db.subscribe("public.notes", as_=alice)
+    db.execute("update public.notes set id = 5, body = 'moved' where id = 1")
+    [event] = db.changes(feed)
+    assert (event.old_record, (event.record or {}).get("id")) == ({"id": 1}, 5)
 
 
 # filters --------------------------------------------------------------------------------
@@ -290,6 +304,67 @@ def test_a_bad_filter_is_refused_when_subscribing(db: Database, bad: str) -> Non
         db.subscribe("public.notes", as_=alice, filter=bad)
 
 
+def test_an_update_error_event_carries_an_empty_old_record(db: Database) -> None:
+    _notes(db)
+    db.execute("revoke select on public.notes from authenticated")
+    db.execute("grant select (owner, body) on public.notes to authenticated")
+    alice = db.create_user("alice")
+    _insert(db, 1, alice)
+    feed = db.subscribe("public.notes", as_=alice)
+    db.execute("update public.notes set body = 'b' where id = 1")
+    [update] = db.changes(feed)
+    assert update.payload == {
+        "schema": "public",
+        "table": "notes",
+        "type": "UPDATE",
+        "commit_timestamp": None,
+        "columns": [],
+        "record": {},
+        "old_record": {},
+        "errors": [ERROR_UNAUTHORIZED],
+    }
+
+
+def test_a_filter_on_a_column_the_role_cannot_select_is_refused(db: Database) -> None:
+    _notes(db)
+    db.execute("revoke select on public.notes from authenticated")
+    db.execute("grant select (id, owner, body) on public.notes to authenticated")
+    alice = db.create_user("alice")
+    with pytest.raises(SubscriptionError, match=r"^invalid column for filter priority$"):
+        db.subscribe("public.notes", as_=alice, filter="priority=eq.1")
+    # service_role may select it: the same filter is accepted and delivers.
+    service = db.subscribe("public.notes", as_=as_service_role(), filter="priority=eq.1")
+    _insert(db, 1, alice, priority=1)
+    assert _ids(db.changes(service)) == [1]
+
+
+@pytest.mark.parametrize(
+    ("column_filter", "expected"),
+    [
+        ("priority=gte.2,id=lt.5", [2, 3, 4]),
+        ("priority=in.(1,3,5),id=gt.1", [3, 5]),
+        ("id=in.(2,4), priority=neq.4", [2]),
+    ],
+)
+def test_filters_separated_by_commas_must_all_match(
+    db: Database, column_filter: str, expected: list[int]
+) -> None:
+    _notes(db, rls=False)
+    alice = db.create_user("alice")
+    feed = db.subscribe("public.notes", as_=alice, filter=column_filter)
+    for priority in range(1, 6):
+        _insert(db, priority, alice, priority=priority)
+    assert _ids(db.changes(feed)) == expected
+
+
+@pytest.mark.parametrize("bad", ["priority=eq.1,", "priority=eq.1,,id=eq.1", "id=eq.1,nope=eq.2"])
+def test_a_bad_segment_of_a_multi_filter_refuses_the_subscription(db: Database, bad: str) -> None:
+    _notes(db)
+    alice = db.create_user("alice")
+    with pytest.raises(SubscriptionError):
+        db.subscribe("public.notes", as_=alice, filter=bad)
+
+
 def test_subscribing_to_a_missing_table_is_refused(db: Database) -> None:
     with pytest.raises(SubscriptionError, match="no table"):
         db.subscribe("public.missing", as_=as_anon())
@@ -332,13 +407,19 @@ def test_a_role_that_cannot_select_the_key_gets_401_but_still_deletes(db: Databa
     db.changes()  # Realtime polls (and checks RLS) before the row is deleted
     db.execute("delete from public.notes")
     insert, delete = db.changes(feed)
+    # Realtime's poller sends every field of its record, filled where its SQL left them out.
     assert insert.payload == {
         "schema": "public",
         "table": "notes",
         "type": "INSERT",
+        "commit_timestamp": None,
+        "columns": [],
+        "record": {},
         "errors": [ERROR_UNAUTHORIZED],
     }
     assert (delete.type, delete.errors, delete.old_record) == ("DELETE", (), {})
+    assert delete.payload["old_record"] == {}
+    assert "record" not in delete.payload
     assert [e.errors for e in db.changes(service)] == [(), ()]
 
 
@@ -351,7 +432,15 @@ def test_a_table_without_primary_key_gives_400_except_for_delete(db: Database) -
     db.execute("delete from public.logs")
     insert, delete = db.changes(feed)
     assert insert.errors == (ERROR_NO_PRIMARY_KEY,)
-    assert insert.record is None
+    assert insert.payload == {
+        "schema": "public",
+        "table": "logs",
+        "type": "INSERT",
+        "commit_timestamp": None,
+        "columns": [],
+        "record": {},
+        "errors": [ERROR_NO_PRIMARY_KEY],
+    }
     assert (delete.errors, delete.old_record) == ((), {"line": "a"})
 
 

@@ -15,9 +15,9 @@ the events are computed as Realtime's server-side function computes them:
   the changes are polled, against the database as it is then, as Realtime polls after commit;
 - DELETE is never checked: every matching subscription receives it, and under RLS its
   ``old_record`` keeps only the primary key;
-- ``old_record`` carries what replica identity logged when the change was made: every column
-  with ``full``; with ``default`` (or ``index``) the key columns for DELETE, and for UPDATE
-  only when the key changed (otherwise ``{}``);
+- ``old_record`` carries the identity wal2json writes: every column with replica identity
+  ``full``; with ``default`` (or ``index``) the key columns, for an UPDATE that kept its key
+  taken from the new tuple (nothing older is logged);
 - a change over 1 MB as the decoder writes it gives "Error 413: Payload Too Large", and then
   only non-NULL values of at most 64 bytes (as JSON text) are kept; the size is that of the
   change as wal2json's format 2 would write it, rebuilt here, so a change within a few bytes
@@ -51,7 +51,7 @@ from pgpolicy.realtime.filters import (
     SubscriptionError,
     check_filter,
     filter_matches,
-    parse_filter,
+    parse_filters,
 )
 from pgpolicy.realtime.relations import Relation, describe_relation, relation_oid
 
@@ -105,16 +105,23 @@ class ChangeEvent:
 
     @property
     def payload(self) -> dict[str, Any]:
-        """The message's data as Realtime builds it (keys present only where it sets them)."""
-        data: dict[str, Any] = {"schema": self.schema, "table": self.table, "type": self.type}
-        if self.commit_timestamp is not None:
-            data["commit_timestamp"] = self.commit_timestamp
-            data["columns"] = self.columns
-            if self.type in ("INSERT", "UPDATE"):
-                data["record"] = self.record
-            if self.type in ("UPDATE", "DELETE"):
-                data["old_record"] = self.old_record
-        data["errors"] = list(self.errors) or None
+        """The message's data as Realtime encodes it: every field of its record, always.
+
+        An error event (400, 401) has ``commit_timestamp`` null, ``columns`` ``[]`` and
+        ``record``/``old_record`` ``{}``: Realtime's poller fills what its SQL left out.
+        """
+        data: dict[str, Any] = {
+            "schema": self.schema,
+            "table": self.table,
+            "type": self.type,
+            "commit_timestamp": self.commit_timestamp,
+            "columns": self.columns or [],
+            "errors": list(self.errors) or None,
+        }
+        if self.type in ("INSERT", "UPDATE"):
+            data["record"] = self.record or {}
+        if self.type in ("UPDATE", "DELETE"):
+            data["old_record"] = self.old_record or {}
         return data
 
 
@@ -125,7 +132,7 @@ class Subscription:
     identity: Identity
     table: str
     event: EventFilter = "*"
-    filter: ColumnFilter | None = None
+    filters: tuple[ColumnFilter, ...] = ()
     since: int = 0
     received: list[ChangeEvent] = field(default_factory=list)
 
@@ -138,7 +145,7 @@ class Subscription:
         return replace(self, identity=identity, received=[])
 
     def __str__(self) -> str:
-        condition = f" where {self.filter}" if self.filter else ""
+        condition = f" where {','.join(map(str, self.filters))}" if self.filters else ""
         return f"{self.identity} on {self.table} ({self.event}{condition})"
 
 
@@ -169,9 +176,12 @@ class ChangeFeed:
         if event not in ("*", "INSERT", "UPDATE", "DELETE"):
             raise SubscriptionError(f"unknown event {event!r}: use *, INSERT, UPDATE or DELETE")
         described = self._describe(table)
-        column_filter = parse_filter(filter) if filter else None
-        if column_filter is not None:
-            check_filter(self.conn, column_filter, described.cast_types)
+        column_filters = parse_filters(filter) if filter else ()
+        # Realtime checks filters against the columns the claims' role may SELECT.
+        selectable = self._selectable(described, identity.role)
+        types = {name: t for name, t in described.cast_types.items() if name in selectable}
+        for column_filter in column_filters:
+            check_filter(self.conn, column_filter, types)
         try:
             capture_table(self.conn, described.relid)
         except psycopg.errors.InsufficientPrivilege as error:
@@ -184,7 +194,7 @@ class ChangeFeed:
             identity=identity,
             table=f"{described.schema}.{described.name}",
             event=event,
-            filter=column_filter,
+            filters=column_filters,
             since=start,
         )
         self.subscriptions.append(subscription)
@@ -234,7 +244,13 @@ class ChangeFeed:
             error = self._role_error(table, change.action, selectable)
             if error is not None:
                 bare = ChangeEvent(
-                    schema=table.schema, table=table.name, type=change.action, errors=(error,)
+                    schema=table.schema,
+                    table=table.name,
+                    type=change.action,
+                    columns=[],
+                    record={},
+                    old_record={} if change.action == "UPDATE" else None,
+                    errors=(error,),
                 )
                 out.extend((s, bare) for s in of_role)
                 continue
@@ -283,12 +299,16 @@ class ChangeFeed:
         new_row: dict[str, Any],
         old_row: dict[str, Any],
     ) -> bool:
-        if subscription.filter is None:
-            return True
         types = table.cast_types
-        if filter_matches(self.conn, subscription.filter, new_row, types):
+        if self._all_match(subscription.filters, new_row, types):
             return True
-        return action == "DELETE" and filter_matches(self.conn, subscription.filter, old_row, types)
+        return action == "DELETE" and self._all_match(subscription.filters, old_row, types)
+
+    def _all_match(
+        self, filters: tuple[ColumnFilter, ...], row: dict[str, Any], types: dict[str, str]
+    ) -> bool:
+        """Realtime ANDs a subscription's filters; none means every row."""
+        return all(filter_matches(self.conn, f, row, types) for f in filters)
 
     def _rls_allows(
         self, table: Relation, subscription: Subscription, new_row: dict[str, Any]
@@ -323,7 +343,8 @@ class ChangeFeed:
         if change.action == "UPDATE":
             new = change.record or {}
             if all(old.get(name) == new.get(name) for name in keys):
-                return {}
+                # No old key is logged; wal2json writes the identity from the new tuple.
+                return {name: value for name, value in new.items() if name in keys}
         return {name: value for name, value in old.items() if name in keys}
 
     def _old_record(

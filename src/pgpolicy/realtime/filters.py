@@ -1,7 +1,9 @@
 """Postgres Changes column filters (``column=op.value``), parsed and checked as Realtime does.
 
-Realtime validates a subscription's filter when it subscribes (the column must exist, the
-operator be one it knows, the value cast to the column's type) and evaluates it per change as
+Realtime splits a subscription's filter at top-level commas (outside parentheses and double
+quotes) into filters that must all match (AND): ``status=eq.open,id=gt.3``. It validates each
+one when it subscribes (the column must be one the subscriber's role may SELECT, the operator
+one it knows, the value cast to the column's type) and evaluates it per change as
 ``value::type <op> filter::type`` (``= any(filter::type[])`` for ``in``); a NULL column value
 never matches.
 """
@@ -15,7 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-__all__ = ["OPERATORS", "ColumnFilter", "SubscriptionError", "parse_filter"]
+__all__ = ["OPERATORS", "ColumnFilter", "SubscriptionError", "parse_filter", "parse_filters"]
 
 # The operators Realtime accepts, with the SQL each one compiles to.
 OPERATORS: dict[str, str] = {
@@ -44,6 +46,50 @@ class ColumnFilter:
     def __str__(self) -> str:
         value = f"({','.join(self.value)})" if isinstance(self.value, tuple) else self.value
         return f"{self.column}={self.op}.{value}"
+
+
+def parse_filters(text: str) -> tuple[ColumnFilter, ...]:
+    """Every filter of the client's filter string, in order (they are ANDed)."""
+    if not text.strip():
+        return ()
+    segments = [segment.strip() for segment in _split_top_level(text.strip())]
+    if any(not segment for segment in segments):
+        raise SubscriptionError(
+            f"filter {text!r}: filter must not contain empty segments (check for extra commas)"
+        )
+    return tuple(parse_filter(segment) for segment in segments)
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split at commas outside parentheses and double-quoted values."""
+    segments: list[str] = []
+    current: list[str] = []
+    depth = 0
+    quoted = False
+    escaped = False
+    for char in text:
+        if quoted:
+            current.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+            continue
+        if char == '"' and (not current or current[-1] in ".(,"):
+            quoted = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif char == "," and depth == 0:
+            segments.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    segments.append("".join(current))
+    return segments
 
 
 def parse_filter(text: str) -> ColumnFilter:
