@@ -20,6 +20,7 @@ from pgpolicy.postgrest.attempts import Attempt, listening, notify
 from pgpolicy.postgrest.identity import Identity
 from pgpolicy.postgrest.rpc_call import rpc_query
 from pgpolicy.postgrest.status import http_status
+from pgpolicy.postgrest.transaction_mode import SET_READ_ONLY, is_read_only
 
 Row = dict[str, Any]
 Query: TypeAlias = LiteralString | bytes | sql.SQL | sql.Composed
@@ -134,8 +135,16 @@ class Request:
             result.notices.append(f"{diagnostic.severity}: {diagnostic.message_primary}")
 
         self.conn.add_notice_handler(collect)
+        read_only = is_read_only(method)
         try:
-            with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+            # A read-only request is rolled back once read: it cannot have written anything, and
+            # a released savepoint would leave the caller's whole transaction read-only.
+            with (
+                self.conn.transaction(force_rollback=read_only),
+                self.conn.cursor(row_factory=dict_row) as cur,
+            ):
+                if read_only:
+                    cur.execute(SET_READ_ONLY)
                 cur.execute(_PRE_REQUEST, self._settings(method, path))
                 cur.execute(_ROLE_SETTINGS, (self.identity.role,))
                 role_settings = [str(row["name"]) for row in cur.fetchall()]
