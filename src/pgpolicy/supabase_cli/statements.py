@@ -17,7 +17,7 @@ _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement of a file, with the 1-based line it starts on."""
+    """One statement of a file, with the 1-based line its code (after comments) starts on."""
 
     sql: str
     line: int
@@ -63,9 +63,24 @@ def _keep(statements: list[Statement], text: str, start: int, end: int) -> None:
     stripped = piece.strip()
     if not stripped or _only_comments(stripped):
         return
-    leading = len(piece) - len(piece.lstrip())
-    line = text.count("\n", 0, start + leading) + 1
+    line = text.count("\n", 0, start + _code_offset(piece)) + 1
     statements.append(Statement(sql=stripped, line=line))
+
+
+def _code_offset(piece: str) -> int:
+    """Where the statement's code starts, after leading whitespace and comments."""
+    i = 0
+    while i < len(piece):
+        if piece[i].isspace():
+            i += 1
+        elif piece.startswith("--", i):
+            end = piece.find("\n", i)
+            i = len(piece) if end < 0 else end + 1
+        elif piece.startswith("/*", i):
+            i = _end_of_block_comment(piece, i)
+        else:
+            break
+    return i
 
 
 def _only_comments(piece: str) -> bool:

@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from pgpolicy.provision import Server, temporary_database
 from pgpolicy.supabase import install_compat
-from pgpolicy.supabase_cli.apply import apply_cli_project
+from pgpolicy.supabase_cli.apply import CliMigrationError, apply_cli_project
 from pgpolicy.supabase_cli.project import CliProject, find_cli_project
 from pgpolicy.testing.template import migrated_in_place, migrated_template
 
@@ -41,7 +43,11 @@ class TemplateSource:
         with temporary_database(server, "pgpolicy_tmpl", template=base) as name:
             if base is None:
                 install_compat(server.admin().url(name))
-            apply_cli_project(server.url(name), self.cli_project)
+            try:
+                apply_cli_project(server.url(name), self.cli_project)
+            except CliMigrationError as error:
+                # The message names file, line and SQLSTATE; a traceback adds nothing.
+                pytest.fail(f"the Supabase CLI migrations failed: {error}", pytrace=False)
             yield name
 
     @contextmanager
