@@ -168,6 +168,23 @@ def cmd_drift(args: argparse.Namespace) -> None:
     raise SystemExit(1)
 
 
+def cmd_import(args: argparse.Namespace) -> None:
+    """Write an Alembic baseline (alembic.ini, env.py, one revision) from supabase/migrations."""
+    from pgpolicy.supabase_cli.baseline import BaselineError, write_baseline
+    from pgpolicy.supabase_cli.project import find_cli_project
+
+    root = Path(args.root)
+    project = find_cli_project(root)
+    if project is None:
+        raise CommandFailed(f"{root / 'supabase' / 'migrations'} holds no .sql file to import")
+    try:
+        written = write_baseline(project, folder=args.folder)
+    except BaselineError as error:
+        raise CommandFailed(str(error)) from error
+    for path in written:
+        print(f"wrote {path}")
+
+
 def cmd_revision(args: argparse.Namespace) -> None:
     """Write a revision embedding the declared files that changed (or check there are none)."""
     scripts = _scripts(args.alembic_ini)
@@ -292,6 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("--root", default=".")
     revision.add_argument("--alembic-ini", default="alembic.ini")
     revision.set_defaults(handler=cmd_revision)
+
+    imports = commands.add_parser(
+        "import", help="write an Alembic baseline from supabase/migrations/*.sql"
+    )
+    imports.add_argument("--root", default=".", help="project folder holding supabase/")
+    imports.add_argument("--folder", default="migrations", help="Alembic script folder")
+    imports.set_defaults(handler=cmd_import)
 
     matrix_parser = commands.add_parser("matrix", help="probe who may do what, cell by cell")
     matrix_parser.add_argument("--url", required=True)
