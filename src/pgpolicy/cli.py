@@ -206,6 +206,17 @@ def cmd_revision(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def _cli_exposed_schemas(default: tuple[str, ...]) -> tuple[str, ...]:
+    """``[api] schemas`` of the Supabase CLI project in the current folder, else ``default``."""
+    from pgpolicy.supabase_cli.project import CliConfigError, find_cli_project
+
+    try:
+        project = find_cli_project(Path.cwd())
+    except CliConfigError as error:
+        raise CommandFailed(str(error)) from error
+    return default if project is None else project.exposed_schemas
+
+
 def cmd_lint(args: argparse.Namespace) -> None:
     """Lint a database; exit 0 clean, 1 warnings, 2 errors (unsuppressed, at --fail-on)."""
     from pgpolicy.analysis import lint
@@ -217,6 +228,8 @@ def cmd_lint(args: argparse.Namespace) -> None:
         raise CommandFailed(str(error)) from error
     if args.schemas:
         config = replace(config, schemas=tuple(args.schemas.split(",")))
+    elif config_path is None:
+        config = replace(config, schemas=_cli_exposed_schemas(config.schemas))
     with psycopg.connect(args.url, autocommit=True) as conn:
         report = lint.run_lint(conn, config, disable=args.disable)
     render = {"text": lint.render_text, "json": lint.render_json, "sarif": lint.render_sarif}

@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pgpolicy.cli import main
 from pgpolicy.supabase_cli.apply import CliMigrationError, apply_cli_project
 from pgpolicy.supabase_cli.project import find_cli_project
 from pgpolicy.supabase_cli.statements import split_statements
@@ -133,3 +134,21 @@ def test_a_failing_file_names_file_and_line_and_is_rolled_back_alone(
         ).fetchall()
     assert tables == [("kept",)]
     assert versions == [("1",)]
+
+
+def test_lint_takes_the_exposed_schemas_from_config_toml(
+    tmp_path: Path,
+    pg_new_database: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _project(tmp_path, {"1_api.sql": ""})
+    (tmp_path / "supabase" / "config.toml").write_text('[api]\nschemas = ["public", "api"]\n')
+    url = pg_new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create schema api")
+        conn.execute("create table api.open_to_all (id int)")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["lint", "--url", url])
+    assert "api.open_to_all is exposed through the API without RLS" in capsys.readouterr().out
