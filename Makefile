@@ -49,6 +49,7 @@ lint: install
 	$(BIN)/alembic upgrade head --sql > build/migrations-offline.sql
 	$(BIN)/squawk build/migrations-offline.sql
 	@set -e; for example in examples/*/; do \
+	  test -f "$${example}alembic.ini" || continue; \
 	  sql="build/examples/$$(basename "$$example")-migrations-offline.sql"; \
 	  echo "== $$example: $$sql"; \
 	  (cd "$$example" && "$(CURDIR)/$(BIN)/alembic" upgrade head --sql) > "$$sql"; \

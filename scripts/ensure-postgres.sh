@@ -28,8 +28,26 @@ report() {
     echo "PostgreSQL server binaries: $1 ($("$1/pg_ctl" --version))"
 }
 
+# pgTAP (pure SQL, arch all) for the server's major version, so supabase/tests/*.sql run as
+# pytest items; only where apt can install it, and never fatal (only pgTAP items need it).
+ensure_pgtap() {
+    local major
+    major="$("$1/pg_ctl" --version | sed -E 's/.* ([0-9]+)[.].*/\1/')"
+    if [[ -f "/usr/share/postgresql/$major/extension/pgtap.control" ]]; then
+        return 0
+    fi
+    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+            "postgresql-$major-pgtap" || { apt-get update \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+            "postgresql-$major-pgtap"; }; } || echo "postgresql-$major-pgtap could not be installed:" \
+            "pgTAP files will fail until it is" >&2
+    fi
+}
+
 if bindir="$(find_bindir)"; then
     report "$bindir"
+    ensure_pgtap "$bindir"
     exit 0
 fi
 
@@ -58,3 +76,4 @@ if ! bindir="$(find_bindir)"; then
     exit 1
 fi
 report "$bindir"
+ensure_pgtap "$bindir"

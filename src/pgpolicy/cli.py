@@ -198,6 +198,23 @@ def cmd_drift(args: argparse.Namespace) -> None:
     raise SystemExit(1)
 
 
+def cmd_import(args: argparse.Namespace) -> None:
+    """Write an Alembic baseline (alembic.ini, env.py, one revision) from supabase/migrations."""
+    from pgpolicy.supabase_cli.baseline import BaselineError, write_baseline
+    from pgpolicy.supabase_cli.project import find_cli_project
+
+    root = Path(args.root)
+    project = find_cli_project(root)
+    if project is None:
+        raise CommandFailed(f"{root / 'supabase' / 'migrations'} holds no .sql file to import")
+    try:
+        written = write_baseline(project, folder=args.folder)
+    except BaselineError as error:
+        raise CommandFailed(str(error)) from error
+    for path in written:
+        print(f"wrote {path}")
+
+
 def cmd_revision(args: argparse.Namespace) -> None:
     """Write a revision embedding the declared files that changed (or check there are none)."""
     scripts = _scripts(args.alembic_ini)
@@ -219,6 +236,17 @@ def cmd_revision(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def _cli_exposed_schemas(default: tuple[str, ...]) -> tuple[str, ...]:
+    """``[api] schemas`` of the Supabase CLI project in the current folder, else ``default``."""
+    from pgpolicy.supabase_cli.project import CliConfigError, find_cli_project
+
+    try:
+        project = find_cli_project(Path.cwd())
+    except CliConfigError as error:
+        raise CommandFailed(str(error)) from error
+    return default if project is None else project.exposed_schemas
+
+
 def cmd_lint(args: argparse.Namespace) -> None:
     """Lint a database; exit 0 clean, 1 warnings, 2 errors (unsuppressed, at --fail-on)."""
     from pgpolicy.analysis import lint
@@ -230,6 +258,8 @@ def cmd_lint(args: argparse.Namespace) -> None:
         raise CommandFailed(str(error)) from error
     if args.schemas:
         config = replace(config, schemas=tuple(args.schemas.split(",")))
+    elif config_path is None:
+        config = replace(config, schemas=_cli_exposed_schemas(config.schemas))
     with psycopg.connect(args.url, autocommit=True) as conn:
         report = lint.run_lint(conn, config, disable=args.disable)
     render = {"text": lint.render_text, "json": lint.render_json, "sarif": lint.render_sarif}
@@ -331,6 +361,13 @@ def build_parser() -> argparse.ArgumentParser:
     revision.add_argument("--root", default=".")
     revision.add_argument("--alembic-ini", default="alembic.ini")
     revision.set_defaults(handler=cmd_revision)
+
+    imports = commands.add_parser(
+        "import", help="write an Alembic baseline from supabase/migrations/*.sql"
+    )
+    imports.add_argument("--root", default=".", help="project folder holding supabase/")
+    imports.add_argument("--folder", default="migrations", help="Alembic script folder")
+    imports.set_defaults(handler=cmd_import)
 
     matrix_parser = commands.add_parser("matrix", help="probe who may do what, cell by cell")
     matrix_parser.add_argument("--url", required=True)

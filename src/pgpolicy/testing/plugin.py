@@ -43,8 +43,10 @@ from pgpolicy.provision import (
 from pgpolicy.supabase import install_compat
 from pgpolicy.testing.coverage import add_coverage_options, configure_coverage
 from pgpolicy.testing.harness import Database
+from pgpolicy.testing.pgtap import pg_pgtap_database as pg_pgtap_database  # pgTAP items
+from pgpolicy.testing.pgtap import pytest_collect_file as pytest_collect_file
 from pgpolicy.testing.target import Target, resolve_target
-from pgpolicy.testing.template import migrated_in_place, migrated_template
+from pgpolicy.testing.template_source import TemplateSource, resolve_template_source
 
 _IN_PLACE_COMMIT = (
     "runs in place on a real Supabase database that cannot be cloned ({why}): a committing "
@@ -86,6 +88,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="alembic.ini",
         help="alembic.ini (relative to rootdir) whose head the template database is migrated "
         "to; the template has only the Supabase compat layer when the file does not exist",
+    )
+    parser.addini(
+        "pgpolicy_schema_source",
+        default="auto",
+        help="where the template's schema comes from: auto (alembic.ini when it exists, else "
+        "supabase/migrations/*.sql), alembic, or supabase-cli",
     )
 
 
@@ -188,6 +196,15 @@ def pg_alembic_ini(request: pytest.FixtureRequest) -> Path | None:
     return path if path.is_file() else None
 
 
+@pytest.fixture(scope="session")
+def pg_template_source(
+    request: pytest.FixtureRequest, pg_alembic_ini: Path | None
+) -> TemplateSource:
+    """What the template is built from: the alembic.ini, or the Supabase CLI migrations."""
+    choice = str(request.config.getini("pgpolicy_schema_source"))
+    return resolve_template_source(Path(request.config.rootpath), pg_alembic_ini, choice)
+
+
 def skip_if_in_place(target: Target) -> None:
     """Skip a test that needs databases of its own when the target cannot give any."""
     if target.in_place:
@@ -215,7 +232,7 @@ def pg_template(
     request: pytest.FixtureRequest,
     pg_server: Server,
     pg_target: Target,
-    pg_alembic_ini: Path | None,
+    pg_template_source: TemplateSource,
 ) -> Iterator[str]:
     """Name of the database migrated to head once per session, as the working role.
 
@@ -224,11 +241,11 @@ def pg_template(
     was at (or base) at the end.
     """
     if pg_target.in_place:
-        with migrated_in_place(pg_server, pg_alembic_ini) as name:
+        with pg_template_source.in_place(pg_server) as name:
             yield name
         return
     base: str = request.getfixturevalue("pg_base_template")
-    with migrated_template(pg_server, pg_alembic_ini, base=base) as name:
+    with pg_template_source.migrated(pg_server, base=base) as name:
         yield name
 
 
