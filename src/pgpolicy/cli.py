@@ -263,7 +263,7 @@ def cmd_lint(args: argparse.Namespace) -> None:
     with psycopg.connect(args.url, autocommit=True) as conn:
         report = lint.run_lint(conn, config, disable=args.disable)
     render = {"text": lint.render_text, "json": lint.render_json, "sarif": lint.render_sarif}
-    print(render[args.format](report))
+    print(render[args.format](report, lint.project_sources(Path(args.root))))
     raise SystemExit(report.exit_status(args.fail_on))
 
 
@@ -395,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", help="pgpolicy-lint.toml or pyproject.toml (default: found in .)"
     )
     lint_parser.add_argument("--fail-on", choices=("error", "warn", "info"), default="warn")
+    lint_parser.add_argument(
+        "--root", default=".", help="project folder whose SQL files findings point into"
+    )
     lint_parser.set_defaults(handler=cmd_lint)
 
     compat = commands.add_parser("compat", help="Supabase compatibility layer").add_subparsers(

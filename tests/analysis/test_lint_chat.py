@@ -14,6 +14,7 @@ from pgpolicy.analysis.lint import (
     LintConfigError,
     find_config,
     load_config,
+    project_sources,
     render_sarif,
     run_lint,
 )
@@ -67,6 +68,82 @@ def test_sarif_output_is_2_1_0_with_suppressions_justified(db: Database) -> None
     for result in run["results"]:
         assert result["suppressions"][0]["justification"]
         assert result["level"] in ("error", "warning", "note")
+
+
+def _sarif_results(report_sarif: str) -> dict[str, dict[str, object]]:
+    run = json.loads(report_sarif)["runs"][0]
+    return {
+        result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: result["locations"][0]
+        for result in run["results"]
+    }
+
+
+def test_sarif_results_point_at_the_declared_file_and_line(db: Database) -> None:
+    report = run_lint(db.conn, load_config(find_config(ROOT)))
+    locations = _sarif_results(render_sarif(report, project_sources(ROOT)))
+    realtime = [name for name in locations if name.endswith(" on realtime.messages")]
+    assert realtime, "the chat's suppressed realtime.messages findings"
+    for name in realtime:
+        physical = locations[name]["physicalLocation"]
+        assert isinstance(physical, dict)
+        assert physical["artifactLocation"]["uri"] == "policies/realtime.messages.sql"
+        line = physical["region"]["startLine"]
+        text = (ROOT / "policies/realtime.messages.sql").read_text().splitlines()[line - 1]
+        policy_name = name.removeprefix("policy ").split(" on ")[0]
+        assert text == f"create policy {policy_name}"
+
+
+def test_sarif_results_fall_back_to_the_revision_then_to_a_logical_location(
+    db: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "rpc").mkdir()
+    (tmp_path / "rpc" / "public.lint_declared.sql").write_text(
+        "-- who may call it\n\ncreate or replace function public.lint_declared()\n"
+        "  returns int language sql as $$ select 1 $$;\n"
+    )
+    (tmp_path / "supabase" / "migrations").mkdir(parents=True)
+    (tmp_path / "supabase" / "migrations" / "20240101000000_init.sql").write_text(
+        "create extension if not exists pgcrypto;\n"
+        "create function lint_migrated() returns int language sql as $$ select 1 $$;\n"
+    )
+    for name in ("lint_declared", "lint_migrated", "lint_nowhere"):
+        db.execute(f"create function public.{name}() returns int language sql as $$ select 1 $$")
+    locations = _sarif_results(render_sarif(run_lint(db.conn), project_sources(tmp_path)))
+    declared = locations["public.lint_declared()"]["physicalLocation"]
+    migrated = locations["public.lint_migrated()"]["physicalLocation"]
+    assert declared == {
+        "artifactLocation": {"uri": "rpc/public.lint_declared.sql", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 3},
+    }
+    assert migrated == {
+        "artifactLocation": {
+            "uri": "supabase/migrations/20240101000000_init.sql",
+            "uriBaseId": "%SRCROOT%",
+        },
+        "region": {"startLine": 2},
+    }
+    assert "physicalLocation" not in locations["public.lint_nowhere()"]
+
+
+def test_sarif_results_point_into_the_newest_alembic_revision_creating_it(
+    db: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    function = "create or replace function public.lint_revised() returns int"
+    for number, parent in (("0001", None), ("0002", "0001")):
+        (versions / f"{number}_lint.py").write_text(
+            f"revision = {number!r}\ndown_revision = {parent!r}\n\n\n"
+            'def upgrade() -> None:\n    SQL = """\n'
+            f'{function} language sql as $$ select 1 $$\n"""\n'
+        )
+    db.execute(f"{function} language sql as $$ select 1 $$")
+    locations = _sarif_results(render_sarif(run_lint(db.conn), project_sources(tmp_path)))
+    assert locations["public.lint_revised()"]["physicalLocation"] == {
+        "artifactLocation": {"uri": "migrations/versions/0002_lint.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 7},
+    }
 
 
 def _lint_exit(*args: str) -> int:

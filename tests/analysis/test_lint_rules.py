@@ -210,6 +210,37 @@ def test_l008_silent_on_qualified_names_and_an_empty_search_path(db: Database) -
     assert good not in objects_found(db, "L008")
 
 
+def test_l008_reads_plpgsql_into_targets_as_variables_not_tables(db: Database) -> None:
+    db.execute("create table public.lint_into (id int primary key, name text)")
+    db.execute(
+        "create function public.lint_into_vars() returns bigint language plpgsql"
+        " security definer set search_path = public as $$"
+        " declare _id int; _name text; _n bigint; begin"
+        " select count(*) into _n from public.lint_into;"
+        " select id, name into strict _id, _name from public.lint_into limit 1;"
+        " insert into public.lint_into (id) values (2) returning id into _id;"
+        " return _n; end $$"
+    )
+    db.execute("revoke execute on function public.lint_into_vars() from public, anon")
+    assert "public.lint_into_vars()" not in objects_found(db, "L008")
+
+
+def test_l008_names_only_the_unqualified_table_next_to_into_targets(db: Database) -> None:
+    db.execute("create table public.lint_into2 (id int primary key)")
+    db.execute(
+        "create function public.lint_into_bare() returns bigint language plpgsql"
+        " security definer set search_path = public as $$"
+        " declare _first int; _second int; begin"
+        " select id, id into _first, _second from lint_into2 limit 1; return _first; end $$"
+    )
+    db.execute("revoke execute on function public.lint_into_bare() from public, anon")
+    report = run_lint(db.conn, LintConfig())
+    [finding] = [f for f in report.findings if f.object == "public.lint_into_bare()"]
+    assert finding.rule.id == "L008"
+    assert "reads lint_into2 without a schema" in finding.message
+    assert "_first" not in finding.message and "_second" not in finding.message
+
+
 # L009 -------------------------------------------------------------------------------------
 def test_l009_fires_on_a_definer_view_over_an_rls_table(db: Database) -> None:
     _owned_table(db, "lint_base")
@@ -240,6 +271,20 @@ def test_l010_fires_on_auth_users_behind_a_view_or_a_definer_function(db: Databa
     assert "public.lint_emails()" in found
 
 
+def test_l010_says_a_definer_function_inserts_into_auth_users(db: Database) -> None:
+    db.execute(
+        "create function public.lint_make_user() returns void language sql security definer"
+        " set search_path = '' as $$"
+        " insert into auth.users (id, email) values (gen_random_uuid(), 'x@example.com') $$"
+    )
+    report = run_lint(db.conn, LintConfig())
+    [finding] = [
+        f for f in report.findings if f.object == "public.lint_make_user()" and f.rule.id == "L010"
+    ]
+    assert "inserts into auth.users" in finding.message
+    assert "reads" not in finding.message
+
+
 def test_l010_silent_when_api_roles_cannot_reach_it(db: Database) -> None:
     db.execute("create view public.lint_people2 as select id, email from auth.users")
     db.execute("revoke all on public.lint_people2 from anon, authenticated")
@@ -262,6 +307,29 @@ def test_l011_silent_once_anon_is_revoked(db: Database) -> None:
     db.execute("create function public.lint_helper2() returns int language sql as $$ select 1 $$")
     db.execute("revoke execute on function public.lint_helper2() from public, anon")
     assert "public.lint_helper2()" not in objects_found(db, "L011")
+
+
+def test_l011_blames_public_when_execute_comes_through_public(db: Database) -> None:
+    db.execute(
+        "create function public.lint_via_public() returns int language sql as $$ select 1 $$"
+    )
+    db.execute("revoke execute on function public.lint_via_public() from anon")
+    report = run_lint(db.conn, LintConfig())
+    [finding] = [f for f in report.findings if f.object == "public.lint_via_public()"]
+    assert finding.rule.id == "L011"
+    assert "PUBLIC" in finding.message
+    assert "default privileges" not in finding.message
+
+
+def test_l011_blames_default_privileges_when_they_grant_anon(db: Database) -> None:
+    db.execute(
+        "create function public.lint_via_default() returns int language sql as $$ select 1 $$"
+    )
+    db.execute("revoke execute on function public.lint_via_default() from public")
+    report = run_lint(db.conn, LintConfig())
+    [finding] = [f for f in report.findings if f.object == "public.lint_via_default()"]
+    assert "default privileges of schema public" in finding.message
+    assert "PUBLIC" not in finding.message
 
 
 # L012 -------------------------------------------------------------------------------------
@@ -430,6 +498,14 @@ def test_every_rule_has_a_firing_test_here() -> None:
 
     tested = {name.split("_")[1].upper() for name in globals() if name.startswith("test_l0")}
     assert {rule.id for rule in all_rules()} == tested
+
+
+def test_no_rule_text_names_an_application_object() -> None:
+    from pgpolicy.analysis.lint import all_rules
+
+    for rule in all_rules():
+        for text in (rule.name, rule.description, rule.remediation):
+            assert "chat" not in text.lower(), f"{rule.id}: {text}"
 
 
 @pytest.mark.parametrize("rule_id", ["L001", "L012"])

@@ -6,12 +6,13 @@ pg_catalog is schema-qualified); nothing here matches SQL as text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
+from sqlglot.tokens import Token, TokenType  # type: ignore[attr-defined]
 
 __all__ = [
     "column_refs",
@@ -24,6 +25,7 @@ __all__ = [
     "strip_parens",
 ]
 
+_NAME = re.compile(r"[A-Za-z_][\w$]*")
 _STATEMENT_STARTS = {
     TokenType.SELECT: "select",
     TokenType.INSERT: "insert",
@@ -104,7 +106,7 @@ def parse_statements(body: str, language: str) -> list[exp.Expression]:
     if language == "sql":
         chunks = [body]
     elif language == "plpgsql":
-        chunks = list(_plpgsql_statements(body))
+        chunks = [_without_into_targets(chunk) for chunk in _plpgsql_statements(body)]
     else:
         return []
     statements: list[exp.Expression] = []
@@ -115,6 +117,60 @@ def parse_statements(body: str, language: str) -> list[exp.Expression]:
             continue
         statements.extend(statement for statement in parsed if statement is not None)
     return statements
+
+
+def _without_into_targets(statement: str) -> str:
+    """``statement`` without PL/pgSQL's ``into [strict] target, …`` clause.
+
+    PL/pgSQL stores a row in variables with INTO (after the select list or after RETURNING);
+    SQL would read it as ``select … into new_table``, and a list of targets does not parse.
+    ``insert into`` and ``merge into`` name a table and are kept.
+    """
+    try:
+        tokens = sqlglot.tokenize(statement, read="postgres")
+    except TokenError:
+        return statement
+    depth = 0
+    for number, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif (
+            token.token_type == TokenType.INTO
+            and depth == 0
+            and number > 0
+            and tokens[number - 1].text.lower() not in ("insert", "merge")
+        ):
+            end = _after_into_targets(tokens, number + 1)
+            if end is None:
+                return statement
+            return statement[: token.start] + " " + _without_into_targets(statement[end:])
+    return statement
+
+
+def _after_into_targets(tokens: list[Token], number: int) -> int | None:
+    """Offset in the text just after the targets starting at token ``number``."""
+    if number < len(tokens) and tokens[number].text.lower() == "strict":
+        number += 1
+    end: int | None = None
+    expect_name = True
+    while number < len(tokens):
+        token = tokens[number]
+        if expect_name:
+            if not _is_name(token):
+                return None
+            end, expect_name = token.end + 1, False
+        elif token.token_type in (TokenType.COMMA, TokenType.DOT):
+            expect_name = True
+        else:
+            break
+        number += 1
+    return None if expect_name else end
+
+
+def _is_name(token: Token) -> bool:
+    return token.token_type == TokenType.IDENTIFIER or _NAME.fullmatch(token.text) is not None
 
 
 def _plpgsql_statements(body: str) -> Iterator[str]:

@@ -1,7 +1,7 @@
 """What the lint rules read: one snapshot of the catalog, policy expressions parsed.
 
 Everything is read with ``search_path`` empty (pg_catalog only), so ``pg_get_expr`` prints
-every other name schema-qualified and a parsed ``public.chat_threads`` is unambiguous.
+every other name schema-qualified and a parsed ``public.<table>`` is unambiguous.
 """
 
 from __future__ import annotations
@@ -131,6 +131,9 @@ class Function:
     config: tuple[str, ...]
     source: str
     executable_by: frozenset[str]
+    # Who EXECUTE is granted to in the function's own ACL ('public' for PUBLIC): tells a
+    # grant through PUBLIC from one to anon itself (what revoking it takes differs).
+    execute_grantees: frozenset[str] = frozenset()
 
     @property
     def signature(self) -> str:
@@ -222,7 +225,10 @@ select n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
        p.prosrc,
        array(select r.rolname::text from pg_roles r
              where r.rolname = any(%(api_roles)s)
-               and has_function_privilege(r.oid, p.oid, 'execute'))
+               and has_function_privilege(r.oid, p.oid, 'execute')),
+       array(select case when a.grantee = 0 then 'public' else a.grantee::regrole::text end
+             from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+             where a.privilege_type = 'EXECUTE')
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang
@@ -320,6 +326,7 @@ def load_catalog(conn: psycopg.Connection[Any], exposed_schemas: tuple[str, ...]
                 config=tuple(row[6]),
                 source=row[7],
                 executable_by=frozenset(row[8]),
+                execute_grantees=frozenset(row[9]),
             )
             for row in cur.execute(_FUNCTIONS, params)
         ]

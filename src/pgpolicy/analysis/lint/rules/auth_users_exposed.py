@@ -22,17 +22,36 @@ def _check(catalog: LintCatalog) -> Iterator[Hit]:
             and not function.is_trigger
         ):
             continue
-        reads = any(
-            table.db == "auth" and table.name == "users"
-            for statement in function.statements
-            for table in statement.find_all(exp.Table)
+        uses = sorted(
+            {use for statement in function.statements for use in _uses_of_auth_users(statement)},
+            key=_USES.index,
         )
-        if reads:
+        if uses:
             yield Hit(
                 function.signature,
-                f"{function.signature} reads auth.users with its owner's rights and API "
-                "callers may execute it",
+                f"{function.signature} {_sentence(uses)} auth.users with its owner's rights "
+                "and API callers may execute it",
             )
+
+
+_USES = ("reads", "inserts into", "updates", "deletes from")
+_WRITES = {exp.Insert: "inserts into", exp.Update: "updates", exp.Delete: "deletes from"}
+
+
+def _uses_of_auth_users(statement: exp.Expression) -> Iterator[str]:
+    """How ``statement`` uses auth.users: the target of a write, else a read."""
+    targets: dict[int, str] = {}
+    for kind, verb in _WRITES.items():
+        for write in statement.find_all(kind):
+            target = write.this.this if isinstance(write.this, exp.Schema) else write.this
+            targets[id(target)] = verb
+    for table in statement.find_all(exp.Table):
+        if table.db == "auth" and table.name == "users":
+            yield targets.get(id(table), "reads")
+
+
+def _sentence(verbs: list[str]) -> str:
+    return verbs[0] if len(verbs) == 1 else ", ".join(verbs[:-1]) + " and " + verbs[-1]
 
 
 RULE = Rule(
@@ -41,7 +60,8 @@ RULE = Rule(
     level="error",
     category="security",
     description="A view in an exposed schema, or a SECURITY DEFINER function the API may "
-    "call, reads auth.users: e-mails, phones and metadata of every user leak to clients.",
+    "call, reads or writes auth.users: e-mails, phones and metadata of every user leak to "
+    "clients, or clients create and change accounts behind Auth's back.",
     remediation="Expose only what clients need through a table you control (e.g. a profile "
     "synced by a trigger) with its own policies, or revoke the API roles' access.",
     check=_check,

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from pgpolicy.analysis.lint.catalog import LintCatalog
+from pgpolicy.analysis.lint.catalog import Function, LintCatalog
 from pgpolicy.analysis.lint.model import Hit, Rule
 
 
@@ -15,12 +15,24 @@ def _check(catalog: LintCatalog) -> Iterator[Hit]:
             or "anon" not in function.executable_by
         ):
             continue
-        origin = (
+        yield Hit(
+            function.signature,
+            f"{function.signature} is executable by anon ({_origin(catalog, function)})",
+        )
+
+
+def _origin(catalog: LintCatalog, function: Function) -> str:
+    """Where anon's EXECUTE comes from, so the fix revokes it where it is granted."""
+    origins = []
+    if "anon" in function.execute_grantees:
+        origins.append(
             f"the default privileges of schema {function.schema} grant EXECUTE to anon"
             if function.schema in catalog.anon_default_execute
-            else "PUBLIC or anon holds EXECUTE"
+            else "EXECUTE is granted to anon"
         )
-        yield Hit(function.signature, f"{function.signature} is executable by anon ({origin})")
+    if "public" in function.execute_grantees:
+        origins.append("PUBLIC holds EXECUTE, as on every function until revoked from public")
+    return "; ".join(origins) or "anon inherits EXECUTE from a role it belongs to"
 
 
 RULE = Rule(

@@ -11,11 +11,10 @@ from pgpolicy.analysis.lint.model import Hit, Rule
 def _unqualified_tables(function: Function) -> set[str]:
     names: set[str] = set()
     for statement in function.statements:
+        # PL/pgSQL's `into _variable` targets are already gone (parse_statements drops them).
         ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
-        # `select … into _variable` parses as CREATE TABLE _variable AS …: not a table read.
-        targets = {id(create.this) for create in statement.find_all(exp.Create)}
         for table in statement.find_all(exp.Table):
-            if id(table) in targets or table.db or not table.name or table.name in ctes:
+            if table.db or not table.name or table.name in ctes:
                 continue
             names.add(table.name)
     return names
@@ -44,6 +43,6 @@ RULE = Rule(
     description="A SECURITY DEFINER function in an exposed schema refers to tables without "
     "their schema, so what it reads depends on a search_path rather than on its text.",
     remediation="Pin `set search_path = ''` and write every name schema-qualified "
-    "(public.chat_threads, auth.uid()).",
+    "(public.<table>, auth.uid()).",
     check=_check,
 )
