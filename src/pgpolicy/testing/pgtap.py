@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from pgpolicy.provision import Server, find_pg_bindir, temporary_database
 from pgpolicy.testing.target import Target
@@ -159,6 +160,15 @@ def _create_pgtap(url: str) -> None:
         if row is None or not row[0]:
             raise RuntimeError(_NOT_INSTALLED.format(major=row[1] if row else "<major>"))
         conn.execute("create extension if not exists pgtap with schema extensions")
+        # Supabase's postgres finds extensions' functions unqualified (its search_path ends
+        # in extensions); a plain server's role may not: give this database that path.
+        path = conn.execute("select current_setting('search_path')").fetchone()
+        if path is not None and "extensions" not in str(path[0]):
+            conn.execute(
+                sql.SQL('alter database {} set search_path to "$user", public, extensions').format(
+                    sql.Identifier(conn.info.dbname)
+                )
+            )
 
 
 def _pgtap_test(path: Path) -> Callable[..., None]:
