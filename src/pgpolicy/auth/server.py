@@ -56,6 +56,7 @@ class AuthServer:
     hook: HookConfig | None = None
     _conn: psycopg.Connection[Any] | None = field(default=None, repr=False)
     _signed_up: list[uuid.UUID] = field(default_factory=list, repr=False)
+    _hook_found: bool = field(default=False, repr=False)
 
     def connection(self) -> psycopg.Connection[Any]:
         """The caller's database as supabase_auth_admin (autocommit), opened on first use.
@@ -112,10 +113,13 @@ class AuthServer:
             self.hook = resolve_hook_config()
         if not self.hook.enabled:
             return None
-        if not hook_exists(self.caller, self.hook) and self.hook.source == "the conventional name":
-            return None
-        # A configured hook that does not exist is called anyway: Auth then answers 500.
-        return self.hook
+        if self.hook.source != "the conventional name" or self._hook_found:
+            # A configured hook that does not exist is called anyway: Auth then answers 500.
+            return self.hook
+        # Asked once found, not per token: a proof may still create the hook after a first
+        # token, so absence is never remembered.
+        self._hook_found = hook_exists(self.caller, self.hook)
+        return self.hook if self._hook_found else None
 
     def has_hook(self) -> bool:
         return self.access_token_hook() is not None

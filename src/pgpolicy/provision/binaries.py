@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from pgpolicy.provision.packaged import EXTRA_LIB_DIR, PACKAGES, packaged_bindir
+from pgpolicy.provision.program import postgres_version_line
 from pgpolicy.provision.server import ProvisionError
 
 __all__ = [
@@ -98,16 +99,10 @@ def pg_major_version(bindir: Path) -> str | None:
 
 def server_program_version(bindir: Path) -> str:
     """What ``postgres --version`` in ``bindir`` says ("postgres (PostgreSQL) 17.11")."""
-    try:
-        return subprocess.run(
-            [str(bindir / "postgres"), "--version"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ProvisionError(f"{bindir / 'postgres'} --version failed: {exc}") from exc
+    line = postgres_version_line(bindir)
+    if line is None:
+        raise ProvisionError(f"{bindir / 'postgres'} --version failed")
+    return line
 
 
 def _debian_bindirs() -> list[Path]:

