@@ -15,9 +15,9 @@ role; the trigger function is SECURITY DEFINER so that an API role's write can r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -27,6 +27,8 @@ __all__ = [
     "CAPTURE_SCHEMA",
     "PUBLICATION",
     "CapturedChange",
+    "ChangeSource",
+    "TriggerCapture",
     "capture_table",
     "captured_since",
     "last_captured_id",
@@ -46,7 +48,8 @@ create table if not exists {CAPTURE_SCHEMA}.captured (
   record jsonb,
   old_record jsonb,
   replica_identity "char" not null,
-  captured_at timestamptz not null default pg_catalog.clock_timestamp()
+  -- every change of a transaction shares one time, as it shares one commit time
+  captured_at timestamptz not null default pg_catalog.now()
 );
 create or replace function {CAPTURE_SCHEMA}.capture() returns trigger
 language plpgsql security definer set search_path = '' as $$
@@ -84,7 +87,13 @@ $$;
 
 @dataclass(frozen=True)
 class CapturedChange:
-    """One row change of a published table, with the full new and old rows as JSON."""
+    """One row change of a published table: new and old rows as JSON values.
+
+    From the trigger, ``record`` and ``old_record`` are whole rows. From a logical slot
+    (``slot``) they are what the WAL holds: ``record`` lacks the unchanged TOASTed columns,
+    ``old_record`` is the logged old tuple or None when none was logged, and ``texts``/
+    ``old_texts`` carry the values' output text (the trigger leaves them to be derived).
+    """
 
     id: int
     relid: int
@@ -92,7 +101,10 @@ class CapturedChange:
     record: dict[str, Any] | None
     old_record: dict[str, Any] | None
     replica_identity: str
+    # The trigger: the writing transaction's start; a slot: its commit time.
     captured_at: datetime
+    texts: dict[str, str | None] | None = field(default=None, compare=False)
+    old_texts: dict[str, str | None] | None = field(default=None, compare=False)
 
 
 def capture_table(conn: psycopg.Connection[Any], relid: int) -> None:
@@ -141,3 +153,37 @@ def captured_since(conn: psycopg.Connection[Any], after_id: int) -> list[Capture
             (after_id,),
         )
         return [CapturedChange(**row) for row in cur.fetchall()]
+
+
+class ChangeSource(Protocol):
+    """Where the poller reads committed (or, rolled back, pending) changes from."""
+
+    exact: bool  # True: read from the WAL, as Realtime reads it
+
+    def watch(self, relid: int) -> None: ...
+
+    def last_id(self) -> int: ...
+
+    def since(self, after_id: int) -> list[CapturedChange]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class TriggerCapture:
+    """The trigger path: works inside a transaction that is never committed."""
+
+    conn: psycopg.Connection[Any]
+    exact: bool = False
+
+    def watch(self, relid: int) -> None:
+        capture_table(self.conn, relid)
+
+    def last_id(self) -> int:
+        return last_captured_id(self.conn)
+
+    def since(self, after_id: int) -> list[CapturedChange]:
+        return captured_since(self.conn, after_id)
+
+    def close(self) -> None:
+        """Nothing to release: the captured rows live in the test's database."""

@@ -86,6 +86,8 @@ class Database:
 
         Call it after the test's own transaction has been rolled back (its locks released).
         """
+        if self._feed is not None:
+            self._feed.close()  # its logical slot, if any, before the database is dropped
         for conn in self._extra:
             conn.close()
         self._extra.clear()
@@ -216,7 +218,7 @@ class Database:
 
     def _changes_feed(self) -> ChangeFeed:
         if self._feed is None:
-            self._feed = ChangeFeed(self.conn)
+            self._feed = ChangeFeed.for_database(self.conn, committing=self.committing)
         return self._feed
 
     # snapshots ----------------------------------------------------------------------
