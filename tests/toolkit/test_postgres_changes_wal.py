@@ -208,3 +208,65 @@ def test_413_is_sent_exactly_when_wal2json_text_is_over_1mb(
     assert (under.errors, at.errors, over.errors) == ((), (), (ERROR_PAYLOAD_TOO_LARGE,))
     assert at.record is not None and len(at.record["body"]) == at_limit
     assert over.record is not None and "body" not in over.record and over.record["id"] == 3
+
+
+@pytest.mark.commit
+def test_413_in_a_committing_test_is_measured_with_the_real_commit_time(db: Database) -> None:
+    db.execute(_NARROW)
+    db.execute("alter publication supabase_realtime add table public.blobs")
+    feed = db.subscribe("public.blobs", as_=as_service_role())
+    # wal2json's commit time drops trailing zeros (29 bytes at most, 22 at least), so the
+    # bodies span the boundary whatever time the commit gets.
+    longest = "2026-01-01 00:00:00.123456+00"
+    at_limit = MAX_RECORD_BYTES - _jsonb_text_size(_narrow_message(longest, 1, ""))
+    extras = range(-1, 9)
+    writer = db.connect()
+    with writer.transaction():
+        for id_, extra in enumerate(extras, start=1):
+            writer.execute(
+                "insert into public.blobs values (%s, %s)", (id_, "x" * (at_limit + extra))
+            )
+    committed = str(
+        db.scalar(
+            "select (pg_catalog.pg_xact_commit_timestamp(xmin) at time zone 'utc')::text || '+00'"
+            " from public.blobs where id = 1"
+        )
+    )
+    sizes = [
+        _jsonb_text_size(_narrow_message(committed, id_, "x" * (at_limit + extra)))
+        for id_, extra in enumerate(extras, start=1)
+    ]
+    assert {MAX_RECORD_BYTES, MAX_RECORD_BYTES + 1} <= set(sizes)
+    expected = [(ERROR_PAYLOAD_TOO_LARGE,) if size > MAX_RECORD_BYTES else () for size in sizes]
+    assert [event.errors for event in db.changes(feed)] == expected
+
+
+@pytest.mark.commit
+def test_old_record_from_the_wal_under_replica_identity_default(db: Database) -> None:
+    db.execute(_DOCS)
+    writer = db.connect()
+    writer.execute("insert into public.docs values (1, 'p', 'a')")
+    feed = db.subscribe("public.docs", as_=as_service_role())
+    writer.execute("update public.docs set note = 'b' where id = 1")
+    writer.execute("update public.docs set id = 5 where id = 1")
+    writer.execute("delete from public.docs where id = 5")
+    kept, moved, deleted = db.changes(feed)
+    # No old tuple is logged when the key is kept: wal2json writes the key from the new row.
+    assert (kept.old_record, kept.record) == (
+        {"id": 1},
+        {"id": 1, "storage_path": "p", "note": "b"},
+    )
+    assert (moved.old_record, (moved.record or {}).get("id")) == ({"id": 1}, 5)
+    assert deleted.old_record == {"id": 5}
+
+
+@pytest.mark.commit
+def test_closing_the_database_drops_its_logical_slot(db: Database) -> None:
+    db.execute(_DOCS)
+    db.subscribe("public.docs", as_=as_service_role())
+    slots = (
+        "select count(*) from pg_catalog.pg_replication_slots where database = current_database()"
+    )
+    assert db.scalar(slots) == 1
+    db.close()
+    assert db.scalar(slots) == 0
