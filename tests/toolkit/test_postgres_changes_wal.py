@@ -15,7 +15,12 @@ import psycopg
 import pytest
 
 from pgpolicy.postgrest.identity import as_service_role
-from pgpolicy.realtime.changes import ERROR_PAYLOAD_TOO_LARGE, MAX_RECORD_BYTES
+from pgpolicy.realtime import slot
+from pgpolicy.realtime.changes import (
+    ERROR_PAYLOAD_TOO_LARGE,
+    MAX_RECORD_BYTES,
+    SubscriptionError,
+)
 from pgpolicy.testing.harness import Database
 
 _DOCS = """
@@ -270,3 +275,28 @@ def test_closing_the_database_drops_its_logical_slot(db: Database) -> None:
     assert db.scalar(slots) == 1
     db.close()
     assert db.scalar(slots) == 0
+
+
+@pytest.mark.commit
+def test_subscribing_while_a_write_is_open_is_refused_clearly(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new slot waits for the transactions running; one the test holds open never ends.
+    monkeypatch.setattr(slot, "_CREATE_TIMEOUT", "1s")
+    db.execute(_DOCS)
+    writer = db.connect()
+    with writer.transaction():
+        writer.execute("insert into public.docs values (1, 'p', 'a')")
+        with pytest.raises(SubscriptionError, match="another transaction is open"):
+            db.subscribe("public.docs", as_=as_service_role())
+    feed = db.subscribe("public.docs", as_=as_service_role())
+    writer.execute("insert into public.docs values (2, 'p', 'a')")
+    assert [event.record for event in db.changes(feed)] == [
+        {"id": 2, "storage_path": "p", "note": "a"}
+    ]
+
+
+def test_a_role_without_replication_cannot_decode(db: Database) -> None:
+    assert slot.can_decode(db.conn)
+    db.execute("set local role authenticated")
+    assert not slot.can_decode(db.conn)

@@ -1,13 +1,17 @@
 """Capturing the changes of published tables inside the database, for Postgres Changes.
 
-Realtime reads committed changes from a logical replication slot. A slot never sees the
-changes of a transaction that is rolled back, which is how every default test runs, so the
-harness captures them with an AFTER ROW trigger instead: the captured rows live and die with
-the transaction that made the change (a failed request's savepoint takes its capture with
-it; a ``commit`` test keeps only what other connections really committed), and the trigger
-records the change only while its table is in the publication, with the publication's
-``publish`` actions, as Realtime's decoder asks for them. Capture starts when the first
-subscription to a table is made: a subscriber never receives what happened before it joined.
+Realtime reads committed changes from a logical replication slot, and so does the harness in
+a ``commit`` test (see ``slot``). A slot never sees the changes of a transaction that is
+rolled back, which is how every default test runs, so there the harness captures them with
+an AFTER ROW trigger instead: the captured rows live and die with the transaction that made
+the change (a failed request's savepoint takes its capture with it), and the trigger records
+the change only while its table is in the publication, with the publication's ``publish``
+actions, as Realtime's decoder asks for them. Capture starts when the first subscription to
+a table is made: a subscriber never receives what happened before it joined.
+
+What a trigger cannot know: whether a value was TOASTed out of line and left unchanged (the
+WAL then does not carry it), and when the transaction will commit (``captured_at`` is the
+transaction's start, shared by all its changes as a commit time is).
 
 Objects live in their own schema (``pgpolicy_changes``), created by the harness's privileged
 role; the trigger function is SECURITY DEFINER so that an API role's write can record itself.
@@ -158,8 +162,6 @@ def captured_since(conn: psycopg.Connection[Any], after_id: int) -> list[Capture
 class ChangeSource(Protocol):
     """Where the poller reads committed (or, rolled back, pending) changes from."""
 
-    exact: bool  # True: read from the WAL, as Realtime reads it
-
     def watch(self, relid: int) -> None: ...
 
     def last_id(self) -> int: ...
@@ -174,7 +176,6 @@ class TriggerCapture:
     """The trigger path: works inside a transaction that is never committed."""
 
     conn: psycopg.Connection[Any]
-    exact: bool = False
 
     def watch(self, relid: int) -> None:
         capture_table(self.conn, relid)

@@ -18,12 +18,14 @@ the events are computed as Realtime's server-side function computes them:
 - ``old_record`` carries the identity wal2json writes: every column with replica identity
   ``full``; with ``default`` (or ``index``) the key columns, for an UPDATE that kept its key
   taken from the new tuple (nothing older is logged);
-- a change over 1 MB as the decoder writes it gives "Error 413: Payload Too Large", and then
-  only non-NULL values of at most 64 bytes (as JSON text) are kept; the size is that of the
-  change as wal2json's format 2 would write it, rebuilt here, so a change within a few bytes
-  of 1 MB may fall on either side.
+- an UPDATE's ``record`` lacks what wal2json leaves out (an unchanged value TOASTed out of
+  line) unless the old identity has it (replica identity ``full``): known from the WAL only;
+- a change whose wal2json message, as jsonb text, is over 1 MB (``octet_length(wal::text) >
+  1048576``, see ``wal2json``) gives "Error 413: Payload Too Large", and then only non-NULL
+  values of at most 64 bytes (as JSON text) are kept.
 
-``commit_timestamp`` is the time the change was captured (a rolled-back test never commits).
+``commit_timestamp`` is the commit time from the WAL in a ``commit`` test; in a rolled-back
+test (which never commits) the writing transaction's start.
 
 Claims are taken once, when the subscription is made, and kept (Realtime caches them until
 the token is refreshed: see :meth:`Subscription.refreshed`).
@@ -174,11 +176,6 @@ class ChangeFeed:
         if committing and can_decode(conn):
             return cls(conn, source=SlotCapture(conn))
         return cls(conn, source=TriggerCapture(conn))
-
-    @property
-    def exact(self) -> bool:
-        """Whether changes come from the WAL (TOAST, old tuples and commit times exact)."""
-        return self._source.exact
 
     @property
     def _source(self) -> ChangeSource:

@@ -36,6 +36,7 @@ _NOT_NUMBERS = frozenset({"nan", "infinity", "-infinity"})
 
 _CAN_DECODE = """
 select pg_catalog.current_setting('wal_level') = 'logical'
+   and pg_catalog.current_setting('max_replication_slots')::int > 0
    and (select r.rolreplication or r.rolsuper from pg_catalog.pg_roles r
         where r.rolname = current_user)
    and exists (select from pg_catalog.pg_publication where pubname = %s)
@@ -61,7 +62,6 @@ class SlotCapture:
     """A temporary pgoutput slot on ``conn`` (an autocommit connection), read on demand."""
 
     conn: psycopg.Connection[Any]
-    exact: bool = True
     name: str = field(default_factory=lambda: f"pgpolicy_{os.getpid()}_{secrets.token_hex(6)}")
     _decoder: Decoded = field(default_factory=Decoded)
     _changes: list[CapturedChange] = field(default_factory=list)

@@ -188,6 +188,10 @@ class Database:
         ``event`` is ``*``, INSERT, UPDATE or DELETE; ``filter`` is Realtime's
         ``column=op.value`` (eq, neq, lt, lte, gt, gte, in). The subscriber's claims are
         taken now and kept, as Realtime caches them until the token is refreshed.
+
+        In a ``commit`` test changes are read from the WAL through a logical slot, as
+        Realtime reads them (unchanged TOAST, old tuples, commit times exact); in a
+        rolled-back test a trigger captures them (docs/postgres-changes.md says what differs).
         """
         identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
         return self._changes_feed().subscribe(table, identity, event=event, filter=filter)
