@@ -65,12 +65,15 @@ class SlotCapture:
     name: str = field(default_factory=lambda: f"pgpolicy_{os.getpid()}_{secrets.token_hex(6)}")
     _decoder: Decoded = field(default_factory=Decoded)
     _changes: list[CapturedChange] = field(default_factory=list)
+    # Tables someone subscribed to: the others' changes can reach no subscriber.
+    _watched: set[int] = field(default_factory=set)
     _open: bool = False
 
     def watch(self, relid: int) -> None:
         """Start decoding (once): the slot sees only what commits after it exists."""
-        del relid  # the publication decides which tables are decoded
         if self._open:
+            self._read()  # what committed before this subscription is not for it
+            self._watched.add(relid)
             return
         try:
             with self.conn.transaction():
@@ -85,6 +88,7 @@ class SlotCapture:
                 " subscribe before opening it"
             ) from error
         self._open = True
+        self._watched.add(relid)
 
     def last_id(self) -> int:
         self._read()
@@ -108,6 +112,8 @@ class SlotCapture:
             self.conn.execute(_FLUSH)
         rows = self.conn.execute(_READ, (self.name, PUBLICATION)).fetchall()
         for change in decode_messages(self._decoder, [bytes(row[0]) for row in rows]):
+            if change.relid not in self._watched:
+                continue
             relation = describe_relation(self.conn, change.relid)
             if relation is None:
                 continue  # dropped since: Realtime has nothing to check it against
