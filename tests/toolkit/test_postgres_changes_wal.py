@@ -300,3 +300,22 @@ def test_a_role_without_replication_cannot_decode(db: Database) -> None:
     assert slot.can_decode(db.conn)
     db.execute("set local role authenticated")
     assert not slot.can_decode(db.conn)
+
+
+@pytest.mark.commit
+def test_a_stored_generated_column_is_in_the_record(db: Database) -> None:
+    db.execute(_DOCS)
+    db.execute(
+        "alter table public.docs add column shout text generated always as (upper(note)) stored"
+    )
+    feed = db.subscribe("public.docs", as_=as_service_role())
+    writer = db.connect()
+    writer.execute("insert into public.docs (id, storage_path, note) values (1, 'p', 'a')")
+    writer.execute("insert into public.docs (id, storage_path) values (2, 'p')")
+    writer.execute("update public.docs set note = 'b' where id = 1")
+    # wal2json sends the stored value (pgoutput before 18 leaves it out of the WAL stream).
+    assert [event.record for event in db.changes(feed)] == [
+        {"id": 1, "storage_path": "p", "note": "a", "shout": "A"},
+        {"id": 2, "storage_path": "p", "note": None, "shout": None},
+        {"id": 1, "storage_path": "p", "note": "b", "shout": "B"},
+    ]

@@ -14,6 +14,7 @@ message with ``synchronous_commit = on``, which flushes everything written befor
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -99,8 +100,10 @@ class SlotCapture:
         return self._changes[after_id:]
 
     def close(self) -> None:
+        """Drop the slot (a lost connection has taken its temporary slot with it)."""
         if self._open and not self.conn.closed:
-            self.conn.execute("select pg_catalog.pg_drop_replication_slot(%s)", (self.name,))
+            with contextlib.suppress(psycopg.OperationalError):
+                self.conn.execute("select pg_catalog.pg_drop_replication_slot(%s)", (self.name,))
         self._open = False
 
     # reading --------------------------------------------------------------------------
@@ -120,8 +123,10 @@ class SlotCapture:
             self._changes.append(self._captured(len(self._changes) + 1, relation, change))
 
     def _captured(self, id_: int, relation: Relation, change: RowChange) -> CapturedChange:
-        texts = _present(change.new)
+        texts = self._with_generated(relation, _present(change.new))
         old_texts = _present(change.old)
+        if change.replica_identity == "f":
+            old_texts = self._with_generated(relation, old_texts)
         if old_texts is not None and change.replica_identity != "f":
             # A key tuple ("K") holds the identity columns; the others are NULL placeholders.
             keys = relation.identity_columns(change.replica_identity)
@@ -137,6 +142,35 @@ class SlotCapture:
             texts=texts,
             old_texts=old_texts,
         )
+
+    def _with_generated(
+        self, relation: Relation, texts: dict[str, str | None] | None
+    ) -> dict[str, str | None] | None:
+        """The tuple with its stored generated columns, which wal2json sends and pgoutput
+        (before PostgreSQL 18) does not: computed again from the other values, as stored."""
+        generated = [c for c in relation.columns if c.generated and texts and c.name not in texts]
+        if not texts or not generated:
+            return texts
+        types = relation.cast_types
+        inputs = sql.SQL(", ").join(
+            sql.SQL("%s::{} as {}").format(sql.SQL(types[name]), sql.Identifier(name))
+            for name in texts
+        )
+        outputs = sql.SQL(", ").join(
+            sql.SQL(
+                "case when ({0}) is null then null else pg_catalog.format('%%s', ({0})) end"
+            ).format(sql.SQL(column.generated or ""))
+            for column in generated
+        )
+        query = sql.SQL("select array[{}]::text[] from (select {}) as t").format(outputs, inputs)
+        try:
+            with self.conn.transaction():
+                row = self.conn.execute(query, list(texts.values())).fetchone()
+        except psycopg.errors.UndefinedColumn:
+            return texts  # it needs a value the WAL left out (unchanged TOAST)
+        assert row is not None
+        complete = {**texts, **dict(zip([c.name for c in generated], row[0], strict=True))}
+        return {c.name: complete[c.name] for c in relation.columns if c.name in complete}
 
     def _values(self, relation: Relation, texts: dict[str, str | None]) -> dict[str, Any]:
         """Each value as Realtime casts wal2json's: ``to_jsonb(text::type)``."""

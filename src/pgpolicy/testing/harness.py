@@ -86,13 +86,15 @@ class Database:
 
         Call it after the test's own transaction has been rolled back (its locks released).
         """
-        if self._feed is not None:
-            self._feed.close()  # its logical slot, if any, before the database is dropped
-        for conn in self._extra:
-            conn.close()
-        self._extra.clear()
-        if self._auth is not None:
-            self._auth.close()
+        try:
+            if self._feed is not None:
+                self._feed.close()  # its logical slot, if any, before the database is dropped
+        finally:
+            for conn in self._extra:
+                conn.close()
+            self._extra.clear()
+            if self._auth is not None:
+                self._auth.close()
 
     @property
     def auth(self) -> AuthServer:
