@@ -216,20 +216,27 @@ def test_413_is_sent_exactly_when_wal2json_text_is_over_1mb(
 
 
 @pytest.mark.commit
-def test_413_in_a_committing_test_is_measured_with_the_real_commit_time(db: Database) -> None:
-    db.execute(_NARROW)
+@pytest.mark.parametrize(
+    ("create", "values", "message"),
+    [(_NARROW, "", _narrow_message), (_WIDE, _WIDE_VALUES, _wide_message)],
+    ids=["narrow", "wide"],
+)
+def test_413_in_a_committing_test_is_measured_with_the_real_commit_time(
+    db: Database, create: str, values: str, message: Any
+) -> None:
+    db.execute(create)
     db.execute("alter publication supabase_realtime add table public.blobs")
     feed = db.subscribe("public.blobs", as_=as_service_role())
     # wal2json's commit time drops trailing zeros (29 bytes at most, 22 at least), so the
     # bodies span the boundary whatever time the commit gets.
     longest = "2026-01-01 00:00:00.123456+00"
-    at_limit = MAX_RECORD_BYTES - _jsonb_text_size(_narrow_message(longest, 1, ""))
+    at_limit = MAX_RECORD_BYTES - _jsonb_text_size(message(longest, 1, ""))
     extras = range(-1, 9)
     writer = db.connect()
     with writer.transaction():
         for id_, extra in enumerate(extras, start=1):
             writer.execute(
-                "insert into public.blobs values (%s, %s)", (id_, "x" * (at_limit + extra))
+                f"insert into public.blobs values (%s, %s{values})", (id_, "x" * (at_limit + extra))
             )
     committed = str(
         db.scalar(
@@ -238,7 +245,7 @@ def test_413_in_a_committing_test_is_measured_with_the_real_commit_time(db: Data
         )
     )
     sizes = [
-        _jsonb_text_size(_narrow_message(committed, id_, "x" * (at_limit + extra)))
+        _jsonb_text_size(message(committed, id_, "x" * (at_limit + extra)))
         for id_, extra in enumerate(extras, start=1)
     ]
     assert {MAX_RECORD_BYTES, MAX_RECORD_BYTES + 1} <= set(sizes)
