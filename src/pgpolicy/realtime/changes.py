@@ -42,7 +42,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from pgpolicy.postgrest.identity import Identity
-from pgpolicy.realtime.capture import CapturedChange, ChangeSource, TriggerCapture
+from pgpolicy.realtime.capture import PUBLICATION, CapturedChange, ChangeSource, TriggerCapture
 from pgpolicy.realtime.filters import (
     ColumnFilter,
     SubscriptionError,
@@ -79,6 +79,18 @@ _RLS_CONTEXT = (
     "select pg_catalog.set_config('role', %s, true),"
     " pg_catalog.set_config('request.jwt.claims', %s, true)"
 )
+
+_PUBLISHED = """
+select c.oid::bigint,
+       pg_catalog.array_remove(array[case when p.pubinsert then 'INSERT' end,
+                          case when p.pubupdate then 'UPDATE' end,
+                          case when p.pubdelete then 'DELETE' end], null)
+from pg_catalog.pg_publication p
+join pg_catalog.pg_publication_tables pt on pt.pubname = p.pubname
+join pg_catalog.pg_namespace n on n.nspname = pt.schemaname
+join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = pt.tablename
+where p.pubname = %s
+"""
 
 # Within the 413 case, a value is kept only when it is not NULL and its JSON text is short.
 _SMALL_VALUES = """
@@ -233,14 +245,24 @@ class ChangeFeed:
         delivered: list[tuple[Subscription, ChangeEvent]] = []
         self._tables.clear()  # RLS or grants may have changed since
         oldest = min(subscription.since for subscription in self.subscriptions)
+        published = self._published()
         for change in self._source.since(oldest):
             if change.id in self._delivered:
                 continue
             self._delivered.add(change.id)
+            if change.action not in published.get(change.relid, ()):
+                # Realtime asks its decoder for the publication's tables and actions as they
+                # are when it polls: anything else is read past and never sent.
+                continue
             for subscription, event in self._deliver(change):
                 subscription.received.append(event)
                 delivered.append((subscription, event))
         return delivered
+
+    def _published(self) -> dict[int, set[str]]:
+        """Each table of the publication now, with the actions it publishes."""
+        rows = self.conn.execute(_PUBLISHED, (PUBLICATION,)).fetchall()
+        return {int(relid): set(actions) for relid, actions in rows}
 
     # one change -----------------------------------------------------------------------
     def _deliver(self, change: CapturedChange) -> list[tuple[Subscription, ChangeEvent]]:
