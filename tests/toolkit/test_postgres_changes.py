@@ -540,3 +540,17 @@ def test_an_unknown_event_is_refused_when_subscribing(db: Database) -> None:
     _notes(db)
     with pytest.raises(SubscriptionError, match="unknown event"):
         db.subscribe("public.notes", as_=as_anon(), event="TRUNCATE")  # type: ignore[arg-type]
+
+
+def test_publication_membership_and_actions_count_when_realtime_polls(db: Database) -> None:
+    _notes(db, rls=False)
+    alice = db.create_user("alice")
+    feed = db.subscribe("public.notes", as_=alice)
+    _insert(db, 1, alice)
+    db.execute("alter publication supabase_realtime drop table public.notes")
+    assert db.changes(feed) == []  # read past while the table was out: never sent
+    db.execute("alter publication supabase_realtime add table public.notes")
+    _insert(db, 2, alice)
+    db.execute("update public.notes set body = 'b' where id = 2")
+    db.execute("alter publication supabase_realtime set (publish = 'insert')")
+    assert _types(db.changes(feed)) == ["INSERT"]

@@ -28,6 +28,7 @@ from pgpolicy.supabase.bootstrap import BootstrapError, shape_cluster_like_supab
 __all__ = [
     "FAST_UNSAFE_SETTINGS",
     "HOST",
+    "LOGICAL_DECODING_SETTINGS",
     "SUPERUSER",
     "WORKING_ROLE",
     "ClusterExecutor",
@@ -47,6 +48,9 @@ _SOCKET_PATH_MAX = 107  # sun_path limit on Linux, minus the NUL byte
 
 # Throwaway clusters hold nothing worth a crash-safe write.
 FAST_UNSAFE_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+# Postgres Changes in committing tests read the WAL through a logical slot, as Realtime does;
+# commit timestamps let a test name the commit time it expects.
+LOGICAL_DECODING_SETTINGS = {"wal_level": "logical", "track_commit_timestamp": "on"}
 
 
 @dataclass(frozen=True)

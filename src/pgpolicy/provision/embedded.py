@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pgpolicy.provision.cluster import (
     FAST_UNSAFE_SETTINGS,
+    LOGICAL_DECODING_SETTINGS,
     ClusterExecutor,
     ClusterLayout,
     free_port,
@@ -38,7 +39,7 @@ def throwaway_cluster(bindir: Path) -> Iterator[Server]:
             pg_ctl,
             layout,
             free_port(),
-            FAST_UNSAFE_SETTINGS,
+            {**FAST_UNSAFE_SETTINGS, **LOGICAL_DECODING_SETTINGS},
             persistent=False,
             initdb_sync=False,
         )

@@ -1,13 +1,17 @@
 """Capturing the changes of published tables inside the database, for Postgres Changes.
 
-Realtime reads committed changes from a logical replication slot. A slot never sees the
-changes of a transaction that is rolled back, which is how every default test runs, so the
-harness captures them with an AFTER ROW trigger instead: the captured rows live and die with
-the transaction that made the change (a failed request's savepoint takes its capture with
-it; a ``commit`` test keeps only what other connections really committed), and the trigger
-records the change only while its table is in the publication, with the publication's
-``publish`` actions, as Realtime's decoder asks for them. Capture starts when the first
-subscription to a table is made: a subscriber never receives what happened before it joined.
+Realtime reads committed changes from a logical replication slot, and so does the harness in
+a ``commit`` test (see ``slot``). A slot never sees the changes of a transaction that is
+rolled back, which is how every default test runs, so there the harness captures them with
+an AFTER ROW trigger instead: the captured rows live and die with the transaction that made
+the change (a failed request's savepoint takes its capture with it), and the trigger records
+the change only while its table is in the publication, with the publication's ``publish``
+actions, as Realtime's decoder asks for them. Capture starts when the first subscription to
+a table is made: a subscriber never receives what happened before it joined.
+
+What a trigger cannot know: whether a value was TOASTed out of line and left unchanged (the
+WAL then does not carry it), and when the transaction will commit (``captured_at`` is the
+transaction's start, shared by all its changes as a commit time is).
 
 Objects live in their own schema (``pgpolicy_changes``), created by the harness's privileged
 role; the trigger function is SECURITY DEFINER so that an API role's write can record itself.
@@ -15,9 +19,9 @@ role; the trigger function is SECURITY DEFINER so that an API role's write can r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -27,6 +31,8 @@ __all__ = [
     "CAPTURE_SCHEMA",
     "PUBLICATION",
     "CapturedChange",
+    "ChangeSource",
+    "TriggerCapture",
     "capture_table",
     "captured_since",
     "last_captured_id",
@@ -46,7 +52,8 @@ create table if not exists {CAPTURE_SCHEMA}.captured (
   record jsonb,
   old_record jsonb,
   replica_identity "char" not null,
-  captured_at timestamptz not null default pg_catalog.clock_timestamp()
+  -- every change of a transaction shares one time, as it shares one commit time
+  captured_at timestamptz not null default pg_catalog.now()
 );
 create or replace function {CAPTURE_SCHEMA}.capture() returns trigger
 language plpgsql security definer set search_path = '' as $$
@@ -84,7 +91,13 @@ $$;
 
 @dataclass(frozen=True)
 class CapturedChange:
-    """One row change of a published table, with the full new and old rows as JSON."""
+    """One row change of a published table: new and old rows as JSON values.
+
+    From the trigger, ``record`` and ``old_record`` are whole rows. From a logical slot
+    (``slot``) they are what the WAL holds: ``record`` lacks the unchanged TOASTed columns,
+    ``old_record`` is the logged old tuple or None when none was logged, and ``texts``/
+    ``old_texts`` carry the values' output text (the trigger leaves them to be derived).
+    """
 
     id: int
     relid: int
@@ -92,7 +105,10 @@ class CapturedChange:
     record: dict[str, Any] | None
     old_record: dict[str, Any] | None
     replica_identity: str
+    # The trigger: the writing transaction's start; a slot: its commit time.
     captured_at: datetime
+    texts: dict[str, str | None] | None = field(default=None, compare=False)
+    old_texts: dict[str, str | None] | None = field(default=None, compare=False)
 
 
 def capture_table(conn: psycopg.Connection[Any], relid: int) -> None:
@@ -141,3 +157,34 @@ def captured_since(conn: psycopg.Connection[Any], after_id: int) -> list[Capture
             (after_id,),
         )
         return [CapturedChange(**row) for row in cur.fetchall()]
+
+
+class ChangeSource(Protocol):
+    """Where the poller reads committed (or, rolled back, pending) changes from."""
+
+    def watch(self, relid: int) -> None: ...
+
+    def last_id(self) -> int: ...
+
+    def since(self, after_id: int) -> list[CapturedChange]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class TriggerCapture:
+    """The trigger path: works inside a transaction that is never committed."""
+
+    conn: psycopg.Connection[Any]
+
+    def watch(self, relid: int) -> None:
+        capture_table(self.conn, relid)
+
+    def last_id(self) -> int:
+        return last_captured_id(self.conn)
+
+    def since(self, after_id: int) -> list[CapturedChange]:
+        return captured_since(self.conn, after_id)
+
+    def close(self) -> None:
+        """Nothing to release: the captured rows live in the test's database."""

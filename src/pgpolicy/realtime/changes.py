@@ -18,12 +18,14 @@ the events are computed as Realtime's server-side function computes them:
 - ``old_record`` carries the identity wal2json writes: every column with replica identity
   ``full``; with ``default`` (or ``index``) the key columns, for an UPDATE that kept its key
   taken from the new tuple (nothing older is logged);
-- a change over 1 MB as the decoder writes it gives "Error 413: Payload Too Large", and then
-  only non-NULL values of at most 64 bytes (as JSON text) are kept; the size is that of the
-  change as wal2json's format 2 would write it, rebuilt here, so a change within a few bytes
-  of 1 MB may fall on either side.
+- an UPDATE's ``record`` lacks what wal2json leaves out (an unchanged value TOASTed out of
+  line) unless the old identity has it (replica identity ``full``): known from the WAL only;
+- a change whose wal2json message, as jsonb text, is over 1 MB (``octet_length(wal::text) >
+  1048576``, see ``wal2json``) gives "Error 413: Payload Too Large", and then only non-NULL
+  values of at most 64 bytes (as JSON text) are kept.
 
-``commit_timestamp`` is the time the change was captured (a rolled-back test never commits).
+``commit_timestamp`` is the commit time from the WAL in a ``commit`` test; in a rolled-back
+test (which never commits) the writing transaction's start.
 
 Claims are taken once, when the subscription is made, and kept (Realtime caches them until
 the token is refreshed: see :meth:`Subscription.refreshed`).
@@ -40,12 +42,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from pgpolicy.postgrest.identity import Identity
-from pgpolicy.realtime.capture import (
-    CapturedChange,
-    capture_table,
-    captured_since,
-    last_captured_id,
-)
+from pgpolicy.realtime.capture import PUBLICATION, CapturedChange, ChangeSource, TriggerCapture
 from pgpolicy.realtime.filters import (
     ColumnFilter,
     SubscriptionError,
@@ -54,6 +51,8 @@ from pgpolicy.realtime.filters import (
     parse_filters,
 )
 from pgpolicy.realtime.relations import Relation, describe_relation, relation_oid
+from pgpolicy.realtime.slot import SlotCapture, can_decode
+from pgpolicy.realtime.wal2json import decoded_size, derive_texts
 
 __all__ = [
     "ERROR_NO_PRIMARY_KEY",
@@ -80,6 +79,18 @@ _RLS_CONTEXT = (
     "select pg_catalog.set_config('role', %s, true),"
     " pg_catalog.set_config('request.jwt.claims', %s, true)"
 )
+
+_PUBLISHED = """
+select c.oid::bigint,
+       pg_catalog.array_remove(array[case when p.pubinsert then 'INSERT' end,
+                          case when p.pubupdate then 'UPDATE' end,
+                          case when p.pubdelete then 'DELETE' end], null)
+from pg_catalog.pg_publication p
+join pg_catalog.pg_publication_tables pt on pt.pubname = p.pubname
+join pg_catalog.pg_namespace n on n.nspname = pt.schemaname
+join pg_catalog.pg_class c on c.relnamespace = n.oid and c.relname = pt.tablename
+where p.pubname = %s
+"""
 
 # Within the 413 case, a value is kept only when it is not NULL and its JSON text is short.
 _SMALL_VALUES = """
@@ -159,10 +170,33 @@ class ChangeFeed:
     """
 
     conn: psycopg.Connection[Any]
+    # Where changes are read from: the trigger (default) or a logical slot.
+    source: ChangeSource | None = None
     subscriptions: list[Subscription] = field(default_factory=list)
     # Capture ids already delivered: a transaction that took a lower id may commit later.
     _delivered: set[int] = field(default_factory=set)
     _tables: dict[int, Relation] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.source is None:
+            self.source = TriggerCapture(self.conn)
+
+    @classmethod
+    def for_database(cls, conn: psycopg.Connection[Any], *, committing: bool) -> ChangeFeed:
+        """The WAL through a logical slot when the test commits and the server decodes it
+        (exact, as Realtime reads it); else the trigger (needed inside a rolled-back test)."""
+        if committing and can_decode(conn):
+            return cls(conn, source=SlotCapture(conn))
+        return cls(conn, source=TriggerCapture(conn))
+
+    @property
+    def _source(self) -> ChangeSource:
+        assert self.source is not None
+        return self.source
+
+    def close(self) -> None:
+        """Release the slot, if any (before the database is dropped)."""
+        self._source.close()
 
     def subscribe(
         self,
@@ -183,13 +217,13 @@ class ChangeFeed:
         for column_filter in column_filters:
             check_filter(self.conn, column_filter, types)
         try:
-            capture_table(self.conn, described.relid)
+            self._source.watch(described.relid)
         except psycopg.errors.InsufficientPrivilege as error:
             raise SubscriptionError(
                 f"cannot capture the changes of {table}: {error.diag.message_primary}"
                 " (the harness's role needs to own the table)"
             ) from error
-        start = last_captured_id(self.conn)
+        start = self._source.last_id()
         subscription = Subscription(
             identity=identity,
             table=f"{described.schema}.{described.name}",
@@ -211,14 +245,24 @@ class ChangeFeed:
         delivered: list[tuple[Subscription, ChangeEvent]] = []
         self._tables.clear()  # RLS or grants may have changed since
         oldest = min(subscription.since for subscription in self.subscriptions)
-        for change in captured_since(self.conn, oldest):
+        published = self._published()
+        for change in self._source.since(oldest):
             if change.id in self._delivered:
                 continue
             self._delivered.add(change.id)
+            if change.action not in published.get(change.relid, ()):
+                # Realtime asks its decoder for the publication's tables and actions as they
+                # are when it polls: anything else is read past and never sent.
+                continue
             for subscription, event in self._deliver(change):
                 subscription.received.append(event)
                 delivered.append((subscription, event))
         return delivered
+
+    def _published(self) -> dict[int, set[str]]:
+        """Each table of the publication now, with the actions it publishes."""
+        rows = self.conn.execute(_PUBLISHED, (PUBLICATION,)).fetchall()
+        return {int(relid): set(actions) for relid, actions in rows}
 
     # one change -----------------------------------------------------------------------
     def _deliver(self, change: CapturedChange) -> list[tuple[Subscription, ChangeEvent]]:
@@ -236,6 +280,11 @@ class ChangeFeed:
         new_row = change.record or {}
         old_row = self._old_identity(table, change)
         too_large = self._decoded_size(table, change, old_row) > MAX_RECORD_BYTES
+        record_row = new_row
+        if change.action == "UPDATE" and not too_large:
+            # A column wal2json left out (unchanged TOAST) is taken from the old identity,
+            # as Realtime does: under replica identity DEFAULT it is then simply missing.
+            record_row = {**{k: v for k, v in old_row.items() if k not in new_row}, **new_row}
         timestamp = self._commit_timestamp(change)
         out: list[tuple[Subscription, ChangeEvent]] = []
         for role in dict.fromkeys(s.role for s in subscriptions):
@@ -264,7 +313,7 @@ class ChangeFeed:
                     for c in table.columns
                     if c.name in selectable
                 ],
-                record=self._visible(new_row, selectable, too_large)
+                record=self._visible(record_row, selectable, too_large)
                 if change.action != "DELETE"
                 else None,
                 old_record=self._old_record(table, change.action, old_row, selectable, too_large),
@@ -342,7 +391,8 @@ class ChangeFeed:
         keys = table.identity_columns(change.replica_identity)
         if change.action == "UPDATE":
             new = change.record or {}
-            if all(old.get(name) == new.get(name) for name in keys):
+            unlogged = change.old_record is None  # the WAL logged no old tuple
+            if unlogged or all(old.get(name) == new.get(name) for name in keys):
                 # No old key is logged; wal2json writes the identity from the new tuple.
                 return {name: value for name, value in new.items() if name in keys}
         return {name: value for name, value in old.items() if name in keys}
@@ -385,29 +435,26 @@ class ChangeFeed:
     def _decoded_size(
         self, table: Relation, change: CapturedChange, old_row: dict[str, Any]
     ) -> int:
-        """The change's size as the decoder (wal2json, format 2) would write it, rebuilt."""
-
-        def described(row: dict[str, Any]) -> list[dict[str, Any]]:
-            return [
-                {"name": c.name, "type": c.decoder_type, "typeoid": c.oid, "value": row[c.name]}
-                for c in table.columns
-                if c.name in row
-            ]
-
-        message: dict[str, Any] = {
-            "action": change.action[0],
-            "timestamp": change.captured_at.isoformat(),
-            "schema": table.schema,
-            "table": table.name,
-        }
-        if change.record is not None:
-            message["columns"] = described(change.record)
-        if old_row:
-            message["identity"] = described(old_row)
-        message["pk"] = [
-            {"name": c.name, "type": c.decoder_type, "typeoid": c.oid} for c in table.primary_key
-        ]
-        return len(json.dumps(message, separators=(",", ":")).encode())
+        """``octet_length(wal::text)`` of wal2json's message for this change, as Realtime
+        measures it (the values' output text from the WAL, or derived from the row)."""
+        from_wal = change.texts is not None or change.old_texts is not None
+        texts = change.texts
+        if texts is None and change.record is not None:
+            texts = derive_texts(self.conn, table, change.record)
+        if from_wal:
+            # The old tuple as logged, or (none logged) the identity wal2json takes from the new.
+            logged = (change.old_texts if change.old_record is not None else texts) or {}
+            old_texts = {name: logged[name] for name in old_row}
+        else:
+            old_texts = derive_texts(self.conn, table, old_row)
+        return decoded_size(
+            self.conn,
+            table,
+            action=change.action,
+            committed_at=change.captured_at,
+            columns=texts,
+            identity=None if change.action == "INSERT" else old_texts,
+        )
 
     def _commit_timestamp(self, change: CapturedChange) -> str:
         row = self.conn.execute(

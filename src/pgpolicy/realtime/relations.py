@@ -18,9 +18,12 @@ _COLUMNS = """
 select a.attname as name, t.typname as type_name, a.atttypid::regtype::text as cast_type,
        pg_catalog.format_type(a.atttypid, a.atttypmod) as decoder_type, a.atttypid::bigint as oid,
        coalesce(a.attnum = any(pk.indkey::int2[]), false) as is_pkey,
-       coalesce(a.attnum = any(ri.indkey::int2[]), false) as in_replica_index
+       coalesce(a.attnum = any(ri.indkey::int2[]), false) as in_replica_index,
+       case when a.attgenerated = 's' then pg_catalog.pg_get_expr(d.adbin, d.adrelid) end
+         as generated
 from pg_catalog.pg_attribute a
 join pg_catalog.pg_type t on t.oid = a.atttypid
+left join pg_catalog.pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
 left join pg_catalog.pg_index pk on pk.indrelid = a.attrelid and pk.indisprimary
 left join pg_catalog.pg_index ri on ri.indrelid = a.attrelid and ri.indisreplident
 where a.attrelid = %s and a.attnum > 0 and not a.attisdropped
@@ -46,6 +49,8 @@ class Column:
     oid: int
     is_pkey: bool
     in_replica_index: bool
+    # A stored generated column's expression (pgoutput before 18 does not send its value).
+    generated: str | None = None
 
 
 @dataclass(frozen=True)

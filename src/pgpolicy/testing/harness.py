@@ -86,11 +86,15 @@ class Database:
 
         Call it after the test's own transaction has been rolled back (its locks released).
         """
-        for conn in self._extra:
-            conn.close()
-        self._extra.clear()
-        if self._auth is not None:
-            self._auth.close()
+        try:
+            if self._feed is not None:
+                self._feed.close()  # its logical slot, if any, before the database is dropped
+        finally:
+            for conn in self._extra:
+                conn.close()
+            self._extra.clear()
+            if self._auth is not None:
+                self._auth.close()
 
     @property
     def auth(self) -> AuthServer:
@@ -186,6 +190,10 @@ class Database:
         ``event`` is ``*``, INSERT, UPDATE or DELETE; ``filter`` is Realtime's
         ``column=op.value`` (eq, neq, lt, lte, gt, gte, in). The subscriber's claims are
         taken now and kept, as Realtime caches them until the token is refreshed.
+
+        In a ``commit`` test changes are read from the WAL through a logical slot, as
+        Realtime reads them (unchanged TOAST, old tuples, commit times exact); in a
+        rolled-back test a trigger captures them (docs/postgres-changes.md says what differs).
         """
         identity = as_ if isinstance(as_, Identity) else self.as_user(as_).identity
         return self._changes_feed().subscribe(table, identity, event=event, filter=filter)
@@ -216,7 +224,7 @@ class Database:
 
     def _changes_feed(self) -> ChangeFeed:
         if self._feed is None:
-            self._feed = ChangeFeed(self.conn)
+            self._feed = ChangeFeed.for_database(self.conn, committing=self.committing)
         return self._feed
 
     # snapshots ----------------------------------------------------------------------
