@@ -50,8 +50,10 @@ def test_an_unknown_function_or_argument_is_pgrst202_and_404(db: Database) -> No
         "create function public.toolkit_solo(a int) returns int language sql as $$ select a $$"
     )
     assert_raised(db.as_anon().rpc("toolkit_nowhere"), "PGRST202", status=404)
-    assert_raised(db.as_anon().rpc("toolkit_solo", b=1), "PGRST202", status=404)
-    assert_raised(db.as_anon().rpc("toolkit_solo"), "PGRST202", status=404)
+    wrong = "Could not find the function public.toolkit_solo(b) in the schema cache"
+    assert_raised(db.as_anon().rpc("toolkit_solo", b=1), "PGRST202", status=404, message=wrong)
+    bare = "Could not find the function public.toolkit_solo without parameters in the schema cache"
+    assert_raised(db.as_anon().rpc("toolkit_solo"), "PGRST202", status=404, message=bare)
 
 
 @pytest.mark.parametrize("kind", ["json", "jsonb"])

@@ -68,73 +68,87 @@ def _describe(routine: Routine) -> str:
     return f"{routine.schema}.{routine.name}({arguments})"
 
 
+def _not_found(schema: str, function: str, keys: set[str], single_object: bool) -> CallError:
+    """PGRST202, worded as PostgREST words it (keys in order, as its set of keys lists them)."""
+    if single_object:
+        parameters = ""
+    elif keys:
+        parameters = "(" + ", ".join(sorted(keys)) + ")"
+    else:
+        parameters = " without parameters"
+    message = f"Could not find the function {schema}.{function}{parameters} in the schema cache"
+    return CallError(NOT_FOUND, 404, message)
+
+
+def _ambiguous(chosen: list[Routine]) -> CallError:
+    between = ", ".join(_describe(r) for r in chosen)
+    return CallError(
+        AMBIGUOUS,
+        300,
+        f"Could not choose the best candidate function between: {between}",
+        "Try renaming the parameters or the function itself in the database so function "
+        "overloading can be resolved",
+    )
+
+
 def resolve(
     candidates: list[Routine], keys: set[str], *, single_object: bool, version: PostgrestVersion
-) -> Routine | CallError:
-    """The overload PostgREST calls for a body with these keys, or its refusal."""
+) -> Routine | list[Routine]:
+    """The overload PostgREST calls for a body with these keys, else every candidate it saw
+    (none: not found; several: ambiguous)."""
     matching = [r for r in candidates if _matches(r, keys, single_object)]
-    fallback = [r for r in candidates if not _matches(r, keys, single_object)]
-    fallback = [r for r in fallback if _takes_whole_body(r, version)]
-    chosen = matching or fallback
-    if len(chosen) == 1:
-        return chosen[0]
-    if chosen:
-        between = ", ".join(_describe(r) for r in chosen)
-        return CallError(
-            AMBIGUOUS,
-            300,
-            f"Could not choose the best candidate function between: {between}",
-            "Try renaming the parameters or the function itself in the database so function "
-            "overloading can be resolved",
-        )
-    return CallError(NOT_FOUND, 404, "Could not find the function in the schema cache")
+    if matching:
+        return matching[0] if len(matching) == 1 else matching
+    whole_body = [r for r in candidates if _takes_whole_body(r, version)]
+    return whole_body[0] if len(whole_body) == 1 else whole_body
 
 
 def _positional(routine: Routine, single_object: bool) -> bool:
-    (only,) = routine.parameters if len(routine.parameters) == 1 else (None,)
-    return only is not None and (single_object or not only.name)
+    """One parameter passed positionally: unnamed, or any under params=single-object."""
+    return len(routine.parameters) == 1 and (single_object or not routine.parameters[0].name)
+
+
+def _named_arguments(given: list[Parameter]) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL("{variadic}{name} := pgrst_body.{name}").format(
+            variadic=sql.SQL("VARIADIC " if p.variadic else ""), name=sql.Identifier(p.name)
+        )
+        for p in given
+    )
+
+
+def _body_row(given: list[Parameter], body_json: str) -> sql.Composable:
+    """The FROM items reading the body once: its payload and the LATERAL record of it."""
+    is_object = body_json.lstrip(" \t\n\r").startswith("{")
+    return sql.SQL(
+        "(select {body}::json as json_data) pgrst_payload,"
+        " lateral (select {names} from {reader}(pgrst_payload.json_data)"
+        " as _({typed}) limit 1) pgrst_body, lateral "
+    ).format(
+        body=sql.Placeholder("body"),
+        names=sql.SQL(", ").join(sql.Identifier(p.name) for p in given),
+        reader=sql.SQL("json_to_record" if is_object else "json_to_recordset"),
+        typed=sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(p.name), sql.SQL(p.record_type)) for p in given
+        ),
+    )
 
 
 def _call_sql(routine: Routine, keys: set[str], body_json: str, single_object: bool) -> RpcCall:
     target = sql.Identifier(routine.schema, routine.name)
     params: dict[str, Any] = {}
+    source: sql.Composable = sql.SQL("")
     if _positional(routine, single_object):
-        (only,) = routine.parameters
         arguments: sql.Composable = sql.SQL("{}::{}").format(
-            sql.Placeholder("body"), sql.SQL(only.type)
+            sql.Placeholder("body"), sql.SQL(routine.parameters[0].type)
         )
-        source: sql.Composable = sql.SQL("")
         params["body"] = body_json
     else:
-        given: list[Parameter] = [p for p in routine.parameters if p.name in keys]
-        arguments = sql.SQL(", ").join(
-            sql.SQL("{variadic}{name} := pgrst_body.{name}").format(
-                variadic=sql.SQL("VARIADIC " if p.variadic else ""), name=sql.Identifier(p.name)
-            )
-            for p in given
-        )
+        given = [p for p in routine.parameters if p.name in keys]
+        arguments = _named_arguments(given)
         if given:
-            reader = (
-                "json_to_record"
-                if body_json.lstrip(" \t\n\r").startswith("{")
-                else ("json_to_recordset")
-            )
-            source = sql.SQL(
-                "(select {body}::json as json_data) pgrst_payload,"
-                " lateral (select {names} from {reader}(pgrst_payload.json_data)"
-                " as _({typed}) limit 1) pgrst_body, lateral "
-            ).format(
-                body=sql.Placeholder("body"),
-                names=sql.SQL(", ").join(sql.Identifier(p.name) for p in given),
-                reader=sql.SQL(reader),
-                typed=sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(p.name), sql.SQL(p.record_type))
-                    for p in given
-                ),
-            )
+            source = _body_row(given, body_json)
             params["body"] = body_json
-        else:
-            source = sql.SQL("")
     if routine.returns_scalar:
         call = sql.SQL(
             "select pgrst_call.pgrst_scalar from {source}(select {target}({arguments})"
@@ -169,6 +183,8 @@ def plan_call(
     chosen = resolve(
         routines(conn, schema, function), keys, single_object=single_object, version=version
     )
-    if isinstance(chosen, CallError):
-        return chosen
+    if isinstance(chosen, list):
+        if chosen:
+            return _ambiguous(chosen)
+        return _not_found(schema, function, keys, single_object)
     return _call_sql(chosen, keys, json.dumps(body, default=str), single_object)
