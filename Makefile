@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench clean readme-matrix rls-lint
+.PHONY: install upgrade db-start db-stop db-status sql test test-fast lint format bench bench-rpc-shape clean readme-matrix rls-lint
 
 install: $(STAMP)
 
@@ -64,6 +64,10 @@ format: install
 ## ratios of the API paths (RLS, RPCs) to baselines measured in the same run
 bench: install
 	$(BIN)/python bench/chat_bench.py
+
+## chat_history's plan and time per call under PostgREST v10's and v12+'s RPC SQL shapes
+bench-rpc-shape: install
+	$(BIN)/python bench/rpc_shape.py
 
 ## the model-based isolation check with its long hypothesis profile (5,000 worlds of 40 steps;
 ## the normal test run has the ci profile: 500 worlds of 25 steps)

@@ -159,15 +159,17 @@ def _body(select: str) -> str:
 
 
 def _rpc(function: str, arguments: dict[str, tuple[str, object]]) -> str:
-    """POST /rpc/<function>: the JSON body read by json_to_record, each argument a subquery."""
+    """POST /rpc/<function> as PostgREST v12+ runs it: the JSON body read once by a LATERAL
+    json_to_record row, each argument ``name := pgrst_body.name``."""
     body = json.dumps({name: value for name, (_type, value) in arguments.items()}, default=str)
     record = ", ".join(f'"{name}" {kind}' for name, (kind, _value) in arguments.items())
-    call = ", ".join(f'"{name}" := (select "{name}" from pgrst_args limit 1)' for name in arguments)
+    names = ", ".join(f'"{name}"' for name in arguments)
+    call = ", ".join(f'"{name}" := pgrst_body."{name}"' for name in arguments)
     return _body(
-        f"with pgrst_payload as (select {_literal(body)}::json as json_data),"
-        " pgrst_args as (select * from json_to_record((select json_data from pgrst_payload))"
-        f" as _({record}))"
-        f" select pgrst_call.* from public.{function}({call}) pgrst_call"
+        f"select pgrst_call.* from (select {_literal(body)}::json as json_data) pgrst_payload,"
+        f" lateral (select {names} from json_to_record(pgrst_payload.json_data)"
+        f" as _({record}) limit 1) pgrst_body,"
+        f" lateral public.{function}({call}) pgrst_call"
     )
 
 

@@ -39,7 +39,7 @@ def test_request_sets_role_claims_method_path_headers(db: Database) -> None:
         "is_anonymous",
         "amr",
     } <= set(claims)
-    assert (row["method"], row["path"]) == ("GET", "/public")
+    assert (row["method"], row["path"]) == ("GET", "/")
     assert json.loads(row["headers"])["accept"] == "application/json"
     # PostgREST v12 no longer sets the per-claim legacy settings.
     assert row["legacy_sub"] in (None, "")

@@ -24,6 +24,7 @@ from pgpolicy.postgrest.identity import (
     as_user,
 )
 from pgpolicy.postgrest.request import Params, Query, Request
+from pgpolicy.postgrest.version import PostgrestVersion
 from pgpolicy.realtime.changes import ChangeEvent, ChangeFeed, EventFilter, Subscription
 from pgpolicy.realtime.channels import (
     Broadcast,
@@ -59,6 +60,10 @@ class Database:
     # The access token hook Auth is configured with (None: PGPOLICY_ACCESS_TOKEN_HOOK, else
     # public.custom_access_token_hook when it exists).
     access_token_hook: HookConfig | None = None
+    # The PostgREST release requests are made as (None: $PGPOLICY_POSTGREST_VERSION, else the
+    # Supabase CLI's) and its db-pre-request function (None: $PGPOLICY_DB_PRE_REQUEST).
+    postgrest_version: PostgrestVersion | None = None
+    db_pre_request: str | None = None
     _extra: list[psycopg.Connection[Any]] = field(default_factory=list)
     _auth: AuthServer | None = field(default=None, repr=False)
     _feed: ChangeFeed | None = field(default=None, repr=False)
@@ -134,7 +139,12 @@ class Database:
         self, identity: Identity, *, conn: psycopg.Connection[Any] | None = None
     ) -> Request:
         """A PostgREST-like caller as ``identity``."""
-        return Request(conn=conn or self.conn, identity=identity)
+        request = Request(conn=conn or self.conn, identity=identity)
+        if self.postgrest_version is not None:
+            request.version = self.postgrest_version
+        if self.db_pre_request is not None:
+            request.pre_request = self.db_pre_request
+        return request
 
     def claims_for(self, actor: Actor, *, method: str = "password") -> JsonObject:
         """The claims Supabase Auth would put in ``actor``'s access token.

@@ -28,6 +28,13 @@ from pgpolicy.auth import (
     resolve_hook_config,
 )
 from pgpolicy.postgrest.claims import Actor
+from pgpolicy.postgrest.version import (
+    POSTGREST_VERSION_ENV,
+    SUPABASE_CLI_POSTGREST,
+    PostgrestVersion,
+    PostgrestVersionError,
+    resolve_postgrest_version,
+)
 from pgpolicy.provision import (
     PG_VERSION_ENV,
     SUPPORTED_PG_VERSIONS,
@@ -82,7 +89,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"${PG_VERSION_ENV}, else supabase/config.toml's [db] major_version, else 17); a URL's "
         "server is used as it is",
     )
+    group.addoption(
+        "--postgrest-version",
+        default=None,
+        help="PostgREST release whose requests are emulated: 12.2.x or "
+        f"{SUPABASE_CLI_POSTGREST} (default: ${POSTGREST_VERSION_ENV}, else "
+        f"{SUPABASE_CLI_POSTGREST}, the Supabase CLI's)",
+    )
     add_coverage_options(parser, group)
+    parser.addini(
+        "pgpolicy_db_pre_request",
+        default="",
+        help="PostgREST's db-pre-request: a function (schema.name) every request calls after "
+        "its settings are set (default: $PGPOLICY_DB_PRE_REQUEST, else none)",
+    )
     parser.addini(
         "pgpolicy_alembic_ini",
         default="alembic.ini",
@@ -98,6 +118,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 _VERSION_KEY = pytest.StashKey[PgVersion]()
+_POSTGREST_KEY = pytest.StashKey[PostgrestVersion]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -108,13 +129,35 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     except ProvisionError as error:
         raise pytest.UsageError(str(error)) from error
+    try:
+        config.stash[_POSTGREST_KEY] = resolve_postgrest_version(
+            config.getoption("--postgrest-version")
+        )
+    except PostgrestVersionError as error:
+        raise pytest.UsageError(str(error)) from error
     config.addinivalue_line(
         "markers",
         "commit: the test gets its own database cloned from the template and may commit",
     )
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [_database_header(config), _postgrest_header(config)]
+
+
+def _postgrest_header(config: pytest.Config) -> str:
+    version = config.stash[_POSTGREST_KEY]
+    pinned = " (the Supabase CLI's)" if version == SUPABASE_CLI_POSTGREST else ""
+    pre_request = _db_pre_request(config)
+    hook = f", db-pre-request {pre_request}" if pre_request else ""
+    return f"pgpolicy PostgREST: requests as v{version}{pinned}{hook}"
+
+
+def _db_pre_request(config: pytest.Config) -> str | None:
+    return str(config.getini("pgpolicy_db_pre_request")).strip() or None
+
+
+def _database_header(config: pytest.Config) -> str:
     url = config.getoption("--pg-url") or os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return (
@@ -337,6 +380,8 @@ def db(
                 committing=True,
                 auth_admin=pg_auth_admin,
                 access_token_hook=pg_access_token_hook,
+                postgrest_version=request.config.stash[_POSTGREST_KEY],
+                db_pre_request=_db_pre_request(request.config),
             )
             try:
                 yield database
@@ -350,6 +395,8 @@ def db(
         auth_admin=pg_auth_admin,
         rolled_back=True,
         access_token_hook=pg_access_token_hook,
+        postgrest_version=request.config.stash[_POSTGREST_KEY],
+        db_pre_request=_db_pre_request(request.config),
     )
     try:
         with shared.conn.transaction(force_rollback=True):
