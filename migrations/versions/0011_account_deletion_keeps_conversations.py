@@ -9,6 +9,7 @@ cascade`) and the departed user's membership row goes. So the remaining particip
 reads the thread and both sides' messages, a token of the deleted account (its `sub` is
 still in old JWTs) matches no row, the client sees the NULL side, and nobody can send into
 the thread any more (23503), or reopen it for an account that later holds the same Mongo id.
+A thread both of whose participants have left is deleted: nobody could read it.
 
 Declared files applied by this revision:
 - rpc/public.delete_abandoned_chat_thread.sql
