@@ -82,6 +82,18 @@ begin
   select t.* into _thread
   from public.chat_threads t
   where t.thread_id = _a_mongo_id || '__' || _b_mongo_id;
+
+  -- The pair's thread id is taken by a conversation a participant left by deleting their
+  -- account (its side is NULL): it is the remaining participant's to read, and it is never
+  -- handed to an account that now holds the departed Mongo id.
+  if _thread.user_a_supabase_id is distinct from _a_user_id
+    or _thread.user_b_supabase_id is distinct from _b_user_id
+  then
+    raise exception 'the conversation with this person was closed when an account was deleted'
+      using errcode = '23503',
+            hint = 'The closed conversation stays readable; a new one needs the backend to '
+                   'remove it first.';
+  end if;
   return _thread;
 end;
 $$;

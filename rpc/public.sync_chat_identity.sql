@@ -9,7 +9,8 @@ as $$
 declare
   _mongo_id text := new.raw_app_meta_data ->> 'mongoUserId';
 begin
-  -- A removed or blank id unlinks the user (and, by cascade, its threads and messages).
+  -- A removed or blank id unlinks the user: as when the account is deleted, the user leaves
+  -- each thread (its side becomes NULL) and the other participant keeps the conversation.
   -- Blank: no character outside whitespace, Unicode spaces listed so no locale changes it.
   if _mongo_id is null or _mongo_id !~ (
     '[^[:space:]\u0085\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]'

@@ -10,16 +10,20 @@ as $$
 begin
   if tg_op = 'UPDATE' then
     -- Changed participants: their old memberships go (a changed thread_id has cascaded to
-    -- them already; deleted threads cascade too).
+    -- them already; deleted threads cascade too). A participant whose account was deleted
+    -- is NULL on the thread (revision 0011): `is distinct from`, because `not in` a list
+    -- holding NULL is never true and would keep the departed user's row.
     delete from public.chat_thread_members m
     where m.thread_id = new.thread_id
-      and m.user_id not in (new.user_a_supabase_id, new.user_b_supabase_id);
+      and m.user_id is distinct from new.user_a_supabase_id
+      and m.user_id is distinct from new.user_b_supabase_id;
   end if;
   -- One statement for both rows, by primary key: a new message's touch costs two index lookups.
+  -- A departed participant (NULL) has no membership.
   insert into public.chat_thread_members (user_id, thread_id, last_message_at)
-  values
-    (new.user_a_supabase_id, new.thread_id, new.last_message_at),
-    (new.user_b_supabase_id, new.thread_id, new.last_message_at)
+  select p.user_id, new.thread_id, new.last_message_at
+  from (values (new.user_a_supabase_id), (new.user_b_supabase_id)) as p (user_id)
+  where p.user_id is not null
   on conflict (user_id, thread_id) do update
     set last_message_at = excluded.last_message_at
     where public.chat_thread_members.last_message_at is distinct from excluded.last_message_at;

@@ -52,4 +52,4 @@ def test_matrix_command_exits_0_on_the_chat_and_1_on_a_seeded_defect(
     db.execute("create policy leak on public.chat_threads for select to authenticated using (true)")
     assert _matrix_exit(db.url) == 1
     report = capsys.readouterr().err
-    assert "carol: public.chat_threads select: expected filtered, got allowed 1" in report
+    assert "carol: public.chat_threads select: expected filtered, got allowed 2" in report

@@ -44,11 +44,12 @@ def test_identity_follows_an_app_metadata_change(chat: Chat) -> None:
     assert _mongo_id_of(chat, newcomer.id) == "64b0c0ffee00000000000008"
 
 
-def test_deleting_a_user_deletes_identity_threads_and_messages(chat: Chat) -> None:
+def test_deleting_a_user_deletes_its_identity_and_leaves_its_threads(chat: Chat) -> None:
+    """The other participant keeps the conversation (tests/chat/test_account_deletion.py)."""
     chat.db.execute("delete from auth.users where id = %s", (chat.alice.id,))
     assert _mongo_id_of(chat, chat.alice.id) is None
-    assert chat.count("public.chat_threads") == 0
-    assert chat.count("public.chat_messages") == 0
+    assert chat.count("public.chat_threads", "user_a_supabase_id is null") == 1
+    assert chat.count("public.chat_messages", "user_a_supabase_id is null") == 2
 
 
 @pytest.mark.parametrize("user", ["alice", "bob", "carol"])
@@ -114,7 +115,7 @@ def test_service_role_reads_every_identity(chat: Chat) -> None:
     ]
 
 
-def test_service_role_unlinks_an_identity_and_its_threads_go_with_it(chat: Chat) -> None:
+def test_service_role_unlinks_an_identity_and_leaves_its_threads(chat: Chat) -> None:
     assert_allowed(
         chat.caller("service_role").execute(
             "delete from public.chat_identities where user_id = %s", (chat.alice.id,)
@@ -122,4 +123,4 @@ def test_service_role_unlinks_an_identity_and_its_threads_go_with_it(chat: Chat)
         rowcount=1,
     )
     assert _mongo_id_of(chat, chat.alice.id) is None
-    assert chat.count("public.chat_threads") == 0
+    assert chat.count("public.chat_threads", "user_a_supabase_id is null") == 1

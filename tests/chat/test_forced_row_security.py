@@ -40,6 +40,8 @@ DEFINER_FUNCTIONS = (
     "public.fill_chat_message_participants()",
     "public.sync_chat_thread_members()",
     "public.sync_chat_identity()",
+    "public.refuse_chat_message_to_departed()",
+    "public.delete_abandoned_chat_thread()",
 )
 
 
@@ -90,6 +92,23 @@ def _exercise_every_trusted_path(chat: Chat) -> None:
     assert_allowed(service.execute("select * from public.chat_messages"), rowcount=3)
     assert_allowed(service.execute("select * from public.chat_threads"), rowcount=2)
     assert_allowed(service.execute("select * from public.chat_identities"), rowcount=3)
+    # An account deletion: bob leaves his thread (its side and his membership go), alice keeps
+    # it and can send into it no more; when she leaves too, the thread goes.
+    chat.db.execute("delete from auth.users where id = %s", (chat.bob.id,))
+    assert_allowed(chat.caller("alice").execute("select * from public.chat_messages"), rowcount=3)
+    members = "select * from public.chat_thread_members where thread_id = %s"
+    assert_allowed(service.execute(members, (chat.thread_id,)), rowcount=1)
+    refused = chat.caller("alice").rpc(
+        "insert_chat_message",
+        _thread_id=chat.thread_id,
+        _sender_mongo_id=ALICE_MONGO,
+        _recipient_mongo_id=BOB_MONGO,
+        _body="anyone?",
+    )
+    assert refused.sqlstate == "23503", refused
+    chat.db.execute("delete from auth.users where id = %s", (chat.alice.id,))
+    threads = "select * from public.chat_threads where thread_id = %s"
+    assert_allowed(service.execute(threads, (chat.thread_id,)), rowcount=0)
 
 
 def test_trusted_paths_work_with_the_migration_owner(chat: Chat) -> None:

@@ -10,6 +10,7 @@ prediction it changes, so the model follows the schema as revisions harden it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -41,6 +42,8 @@ INVISIBLE = frozenset("\u3164\u115f\u2800")
 HARDENING_REVISION = "0006"
 # The revision that adds public.chat_thread_members (the newest-first thread list).
 THREAD_MEMBERS_REVISION = "0008"
+# The revision from which a deleted account leaves its threads instead of deleting them.
+DEPARTURES_REVISION = "0011"
 
 ActorKind = Literal["user", "anon", "no_sub", "service_role"]
 
@@ -58,6 +61,10 @@ class Rules:
     # 0008: public.chat_thread_members, one row per participant of each thread, read-only
     # to its own user, written by a trigger on chat_threads.
     thread_members: bool = False
+    # 0011: deleting or unlinking a user's identity leaves its threads to the other
+    # participant (the departed side becomes NULL); a thread takes no new message once a
+    # side is gone (23503) and is deleted when both are; ensure_chat_thread never reopens it.
+    departures: bool = False
 
     @classmethod
     def at(cls, head: str) -> Rules:
@@ -68,6 +75,7 @@ class Rules:
             invisible_is_blank=hardened,
             bare_presence_only=hardened,
             thread_members=head >= THREAD_MEMBERS_REVISION,
+            departures=head >= DEPARTURES_REVISION,
         )
 
 
@@ -105,14 +113,31 @@ class Caller:
 
 @dataclass(frozen=True)
 class Thread:
+    """A chat_threads row; a participant who left (revision 0011) is None on its side."""
+
     thread_id: str
     a_mongo: str
     b_mongo: str
-    a_user: uuid.UUID
-    b_user: uuid.UUID
+    a_user: uuid.UUID | None
+    b_user: uuid.UUID | None
+
+    @property
+    def closed(self) -> bool:
+        """A participant has left: the thread is read, never written to."""
+        return self.a_user is None or self.b_user is None
+
+    def without(self, uid: uuid.UUID) -> Thread:
+        """The thread after ``uid`` left it."""
+        return dataclasses.replace(
+            self,
+            a_user=None if self.a_user == uid else self.a_user,
+            b_user=None if self.b_user == uid else self.b_user,
+        )
 
     def side(self, uid: uuid.UUID | None) -> tuple[str, str] | None:
         """(my Mongo id, the other's) for a participant, else None."""
+        if uid is None:
+            return None
         if uid == self.a_user:
             return self.a_mongo, self.b_mongo
         if uid == self.b_user:
@@ -209,13 +234,25 @@ class World:
 
     def link(self, user: User, mongo_id: str | None) -> None:
         if mongo_id is None:
-            self.drop_threads(self._threads_of(user.id))
+            self.leave_threads(user)
         user.mongo_id = mongo_id
 
     def delete_user(self, user: User) -> None:
-        self.drop_threads(self._threads_of(user.id))
+        self.leave_threads(user)
         user.deleted = True
         user.mongo_id = None
+
+    def leave_threads(self, user: User) -> None:
+        """The user's chat identity is deleted (account deleted, or Mongo id unlinked)."""
+        if not self.rules.departures:
+            self.drop_threads(self._threads_of(user.id))  # the cascade took the threads
+            return
+        for thread in self._threads_of(user.id):
+            left = thread.without(user.id)
+            if left.a_user is None and left.b_user is None:
+                self.drop_threads([thread])  # nobody is left to read it
+            else:
+                self.threads[thread.thread_id] = left
 
     def new_thread_outcome(self, first: User, second: User) -> Outcome:
         if first.mongo_id is None or second.mongo_id is None or first is second:
@@ -269,7 +306,18 @@ class World:
 
     def memberships(self) -> list[tuple[uuid.UUID, str]]:
         """chat_thread_members' keys: (user_id, thread_id) for each participant of each thread."""
-        return [(uid, t.thread_id) for t in self.threads.values() for uid in (t.a_user, t.b_user)]
+        return [
+            (uid, t.thread_id)
+            for t in self.threads.values()
+            for uid in (t.a_user, t.b_user)
+            if uid is not None
+        ]
+
+    def stored_message_outcome(self, thread_id: str) -> Outcome:
+        """A message the privileged connection writes into an existing thread."""
+        if self.threads[thread_id].closed:
+            return refused(FOREIGN_KEY)  # no new message once a participant has left
+        return Outcome()
 
     # --- table commands -----------------------------------------------------------------
     def select(self, caller: Caller, table: str) -> Outcome:
@@ -341,7 +389,7 @@ class World:
             return refused(UNIQUE)
         if thread_id not in self.threads:
             return refused(FOREIGN_KEY)
-        return Outcome()
+        return self.stored_message_outcome(thread_id)
 
     def thread_list(self, caller: Caller, limit: int) -> Outcome:
         """A page of chat_thread_members, newest first (nulls first), then thread_id, user_id.
@@ -383,9 +431,14 @@ class World:
             return refused(DENIED)
         if other_mongo is None or self.is_whitespace(other_mongo) or other_mongo == mine:
             return refused(INVALID)
-        if self.owner_of(other_mongo) is None:
+        other = self.owner_of(other_mongo)
+        if other is None:
             return refused(INVALID)
-        return Outcome(rows=[thread_id_of(mine, other_mongo)])
+        thread_id = thread_id_of(mine, other_mongo)
+        existing = self.threads.get(thread_id)
+        if existing is not None and {existing.a_user, existing.b_user} != {caller.uid, other.id}:
+            return refused(FOREIGN_KEY)  # a closed conversation holds the pair's thread id
+        return Outcome(rows=[thread_id])
 
     def send(
         self,
@@ -413,6 +466,8 @@ class World:
             return refused(INVALID)
         existing = self.messages.get(message_id)
         if existing is None:
+            if thread is not None and thread.closed:
+                return refused(FOREIGN_KEY)  # the other participant has left
             return Outcome(rows=[message_id])
         if existing.sender != caller.uid:
             return refused(DENIED)

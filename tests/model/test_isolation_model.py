@@ -2,7 +2,8 @@
 
 Each hypothesis example is one world, built and queried inside a savepoint that is rolled
 back (cheap: no new database). Steps either change the world with the harness's privileges
-(users with and without chat identities, relinks, deletions, threads, messages) or make a
+(users with and without chat identities, relinks, deletions, threads, messages; from
+revision 0011 a deletion or unlink leaves each thread to its other participant) or make a
 request as a random actor (a participant, another signed-in user, a deleted user's token,
 anon, a session without sub, service_role): every table command on the three chat tables,
 every RPC with valid and invalid arguments, history pages with cursors, realtime joins and
@@ -116,6 +117,12 @@ THREAD_MEMBERS_EXERCISED = [
         "service_role delete chat_thread_members: rows",
         "service_role update chat_thread_members: rows",
     ),
+]
+# The same for departures (revision 0011): a thread whose participant left takes no message.
+DEPARTURES_EXERCISED = [
+    ("user insert_chat_message: 23503", "user insert_chat_message_once: 23503"),
+    ("user insert chat_messages: 23503",),
+    ("user ensure_chat_thread: 23503",),
 ]
 # A no-op assignment per table: the UPDATE is checked, nothing changes.
 NOOP_UPDATE = {"chat_threads": "thread_id", "chat_messages": "body", "chat_identities": "mongo_id"}
@@ -345,6 +352,19 @@ class ChatWorlds(RuleBasedStateMachine):
         assert sqlstate is None
         self.world.delete_user(user)
 
+    @precondition(lambda self: any(not t.closed for t in self.world.threads.values()))
+    @rule(data=st.data())
+    def partner_leaves(self, data: st.DataObject) -> None:
+        """A participant of an open thread deletes their account (the case deletions are
+        about, drawn more often than a random user's deletion would be)."""
+        open_threads = sorted(t.thread_id for t in self.world.threads.values() if not t.closed)
+        thread = self.world.threads[data.draw(st.sampled_from(open_threads), label="thread")]
+        leaver = thread.a_user if data.draw(st.booleans(), label="user_a leaves") else thread.b_user
+        user = next(u for u in self.world.live_users() if u.id == leaver)
+        sqlstate, _ = self._privileged("delete from auth.users where id = %s", (user.id,))
+        assert sqlstate is None
+        self.world.delete_user(user)
+
     @precondition(lambda self: sum(u.mongo_id is not None for u in self.world.live_users()) >= 2)
     @rule(data=st.data())
     def open_thread(self, data: st.DataObject) -> None:
@@ -360,6 +380,8 @@ class ChatWorlds(RuleBasedStateMachine):
     def message_sent_earlier(self, data: st.DataObject) -> None:
         thread = self.world.threads[data.draw(st.sampled_from(sorted(self.world.threads)))]
         from_a = data.draw(st.booleans(), label="from user_a")
+        if thread.closed:  # from the participant who is left (a closed thread has one)
+            from_a = thread.a_user is not None
         sender = thread.a_user if from_a else thread.b_user
         mongo = (thread.a_mongo, thread.b_mongo) if from_a else (thread.b_mongo, thread.a_mongo)
         sqlstate, rows = self._privileged(
@@ -367,8 +389,10 @@ class ChatWorlds(RuleBasedStateMachine):
             " recipient_mongo_id, body) values (%s, %s, %s, %s, 'earlier') returning *",
             (thread.thread_id, sender, *mongo),
         )
-        assert sqlstate is None
-        self._record(rows[0])
+        outcome = self.world.stored_message_outcome(thread.thread_id)
+        assert sqlstate == outcome.sqlstate, f"a message stored in {thread}: {sqlstate}"
+        if sqlstate is None:
+            self._record(rows[0])
 
     # --- table commands -------------------------------------------------------------------
     @rule(data=st.data())
@@ -583,7 +607,29 @@ class ChatWorlds(RuleBasedStateMachine):
         caller = self._caller(data)
         thread_id = self._thread_id(data, caller)
         sender_mongo, recipient_mongo = self._direction(data, caller, thread_id)
-        body = self._body(data, None)
+        self._send(data, caller, thread_id, (sender_mongo, recipient_mongo), self._body(data, None))
+
+    @precondition(lambda self: any(t.closed for t in self.world.threads.values()))
+    @rule(data=st.data())
+    def reply_to_departed(self, data: st.DataObject) -> None:
+        """The participant who is left replies in a thread whose other side has gone."""
+        closed = sorted(t.thread_id for t in self.world.threads.values() if t.closed)
+        thread = self.world.threads[data.draw(st.sampled_from(closed), label="thread")]
+        stayer = next(u for u in self.world.users if u.id in (thread.a_user, thread.b_user))
+        caller = Caller("user", stayer)
+        side = thread.side(stayer.id)
+        assert side is not None
+        self._send(data, caller, thread.thread_id, side, "are you there?")
+
+    def _send(
+        self,
+        data: st.DataObject,
+        caller: Caller,
+        thread_id: str,
+        direction: tuple[str, str],
+        body: str | None,
+    ) -> None:
+        sender_mongo, recipient_mongo = direction
         once = data.draw(st.booleans(), label="insert_chat_message_once")
         args: dict[str, Any] = {
             "_thread_id": thread_id,
@@ -612,10 +658,44 @@ class ChatWorlds(RuleBasedStateMachine):
             self._record(result.rows[0])
         self._assert_broadcasts(f"chat:{thread_id}")
 
+    def _departed_mongo_ids(self) -> list[str]:
+        """Mongo ids of closed threads' departed sides that no live user holds now."""
+        departed = {
+            t.a_mongo if t.a_user is None else t.b_mongo
+            for t in self.world.threads.values()
+            if t.closed
+        }
+        return sorted(m for m in departed if self.world.owner_of(m) is None)
+
+    @precondition(lambda self: self._departed_mongo_ids())
+    @rule(data=st.data())
+    def newcomer_with_a_departed_mongo_id(self, data: st.DataObject) -> None:
+        """A new account linked to the Mongo id of someone who left, then either side of the
+        closed thread asks for the pair's thread: it is never handed over or reopened."""
+        mongo_id = data.draw(st.sampled_from(self._departed_mongo_ids()), label="mongoUserId")
+        sqlstate, actor = self._sign_up(f"u{len(self.world.users) + 1}", mongo_id)
+        assert sqlstate is None, sqlstate
+        newcomer = User(actor, mongo_id)
+        self.world.users.append(newcomer)
+        [thread] = [
+            t
+            for t in self.world.threads.values()
+            if t.closed and mongo_id in (t.a_mongo, t.b_mongo)
+        ][:1]
+        stayer_mongo = thread.b_mongo if thread.a_mongo == mongo_id else thread.a_mongo
+        stayer = self.world.owner_of(stayer_mongo)
+        if stayer is not None and data.draw(st.booleans(), label="the stayer asks"):
+            self._ensure_thread(Caller("user", stayer), mongo_id)
+        else:
+            self._ensure_thread(Caller("user", newcomer), stayer_mongo)
+
     @rule(data=st.data())
     def ensure_thread(self, data: st.DataObject) -> None:
         caller = self._caller(data)
         other = data.draw(st.sampled_from([*MONGO_IDS, "m9", " ", None]), label="_other_mongo_id")
+        self._ensure_thread(caller, other)
+
+    def _ensure_thread(self, caller: Caller, other: str | None) -> None:
         outcome = self.world.ensure_chat_thread(caller, other)
         result = self._request(caller).rpc("ensure_chat_thread", _other_mongo_id=other)
         rows = [row["thread_id"] for row in result.rows]
@@ -741,6 +821,7 @@ def test_every_request_in_random_worlds_gets_the_answer_of_the_access_table(
         print(f"  {count:6d}  {answer}")
     assert tally["worlds"] >= profile.max_examples
     exercised = EXERCISED + (THREAD_MEMBERS_EXERCISED if rules.thread_members else [])
+    exercised += DEPARTURES_EXERCISED if rules.departures else []
     # The worlds reached the answers that matter, not only refusals.
     for answers in exercised:
         assert any(tally[answer] for answer in answers), f"no world reached {answers}"
