@@ -37,7 +37,12 @@ from pgpolicy.supabase import (
     missing_prerequisites,
     supabase_markers,
 )
-from pgpolicy.supabase.standin import install_sealed_stand_in
+from pgpolicy.supabase.standin import give_postgres_database_to_postgres, install_sealed_stand_in
+from pgpolicy.supabase.standin_services import (
+    SERVICES_LOGIN,
+    hold_services_session,
+    release_services_session,
+)
 
 DEV_DATABASE = "pgpolicy_dev"
 DEFAULT_DATADIR = Path(".pgdata")
@@ -150,15 +155,21 @@ def cmd_supabase_like_start(args: argparse.Namespace) -> None:
     server = start_dev_cluster(
         Path(args.datadir).resolve(), durable=False, pg_version=version.major
     )
-    # A database of postgres's own can be cloned; the cluster's postgres database (owned by
-    # supabase_admin) cannot, so the harness runs its tests in place there.
+    # As on Supabase, the postgres database is owned by postgres but cannot be cloned while
+    # the services are connected to it (a session held for them), so the harness runs its
+    # tests in place there; a database of postgres's own nobody holds (--dbname) is cloned.
+    datadir = Path(args.datadir).resolve()
     if args.dbname != server.maintenance_db:
         ensure_database(server, args.dbname)
     install_sealed_stand_in(server.admin().url(args.dbname))
+    if args.dbname == server.maintenance_db:
+        give_postgres_database_to_postgres(server.admin().url(args.dbname))
+        hold_services_session(server.login(SERVICES_LOGIN).url(args.dbname), datadir)
     print(server.url(args.dbname))
 
 
 def cmd_supabase_like_stop(args: argparse.Namespace) -> None:
+    release_services_session(Path(args.datadir).resolve())
     was_running = stop_dev_cluster(Path(args.datadir).resolve())
     print("stopped" if was_running else "not running")
 

@@ -21,6 +21,10 @@ from pgpolicy.analysis.matrix import (
 from pgpolicy.auth import HookError
 from pgpolicy.testing.harness import Database
 
+# The schemas below are made by each test, and their policy statements lock auth.users as on
+# Supabase (supautils), where the matrix's sign-ups would wait: each test commits them first.
+pytestmark = pytest.mark.commit
+
 NOTES_SCHEMA = """
 create schema notes_api;
 grant usage on schema notes_api to anon, authenticated, service_role;

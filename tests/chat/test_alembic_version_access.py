@@ -11,8 +11,8 @@ from tests.chat.conftest import Chat
 STATEMENTS = {
     "select": "select version_num from public.alembic_version",
     "insert": "insert into public.alembic_version (version_num) values ('9999')",
-    "update": "update public.alembic_version set version_num = '9999'",
-    "delete": "delete from public.alembic_version",
+    "update": "update public.alembic_version set version_num = '9999' where true",
+    "delete": "delete from public.alembic_version where true",
 }
 
 

@@ -70,7 +70,7 @@ def test_api_roles_cannot_claim_a_mongo_id(chat: Chat, actor: str) -> None:
     with chat.db.unchanged("public.chat_identities"):
         assert_denied(
             chat.caller(actor).execute(
-                "update public.chat_identities set mongo_id = '64b0c0ffee00000000000009'"
+                "update public.chat_identities set mongo_id = '64b0c0ffee00000000000009' where true"
             )
         )
         assert_denied(
@@ -79,7 +79,7 @@ def test_api_roles_cannot_claim_a_mongo_id(chat: Chat, actor: str) -> None:
                 (chat.carol.id,),
             )
         )
-        assert_denied(chat.caller(actor).execute("delete from public.chat_identities"))
+        assert_denied(chat.caller(actor).execute("delete from public.chat_identities where true"))
 
 
 def test_service_role_writes_identities(chat: Chat) -> None:

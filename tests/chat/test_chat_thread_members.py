@@ -86,8 +86,8 @@ def test_a_message_sets_last_message_at_on_both_memberships(chat: Chat) -> None:
         "insert into public.chat_thread_members (user_id, thread_id)"
         " values ('ca701000-0000-4000-8000-000000000003', '"
         + f"{ALICE_MONGO}__64b0c0ffee00000000000002')",
-        "update public.chat_thread_members set last_message_at = 'infinity'",
-        "delete from public.chat_thread_members",
+        "update public.chat_thread_members set last_message_at = 'infinity' where true",
+        "delete from public.chat_thread_members where true",
     ],
     ids=["insert", "update", "delete"],
 )

@@ -67,20 +67,23 @@ def test_service_role_creates_a_thread_directly(chat: Chat) -> None:
 def test_nobody_updates_a_thread_through_the_api(chat: Chat, actor: str) -> None:
     with chat.db.unchanged("public.chat_threads"):
         assert_filtered(
-            chat.caller(actor).execute("update public.chat_threads set last_message_at = now()")
+            chat.caller(actor).execute(
+                "update public.chat_threads set last_message_at = now() where true"
+            )
         )
 
 
 @pytest.mark.parametrize("actor", ["alice", "bob", *OUTSIDERS])
 def test_nobody_deletes_a_thread_through_the_api(chat: Chat, actor: str) -> None:
     with chat.db.unchanged("public.chat_threads", "public.chat_messages"):
-        assert_filtered(chat.caller(actor).execute("delete from public.chat_threads"))
+        assert_filtered(chat.caller(actor).execute("delete from public.chat_threads where true"))
 
 
 def test_service_role_updates_and_deletes_threads(chat: Chat) -> None:
     caller = chat.caller("service_role")
     assert_allowed(
-        caller.execute("update public.chat_threads set last_message_at = now()"), rowcount=1
+        caller.execute("update public.chat_threads set last_message_at = now() where true"),
+        rowcount=1,
     )
-    assert_allowed(caller.execute("delete from public.chat_threads"), rowcount=1)
+    assert_allowed(caller.execute("delete from public.chat_threads where true"), rowcount=1)
     assert chat.count("public.chat_messages") == 0  # messages go with their thread

@@ -66,8 +66,8 @@ def _ids(events: list[ChangeEvent]) -> list[object]:
 
 # publication ---------------------------------------------------------------------------
 def test_a_table_outside_the_publication_produces_no_change(db: Database) -> None:
-    _notes(db, published=False, rls=False)
     alice = db.create_user("alice")
+    _notes(db, published=False, rls=False)
     feed = db.subscribe("public.notes", as_=alice)
     _insert(db, 1, alice)
     assert db.changes(feed) == []
@@ -77,8 +77,8 @@ def test_a_table_outside_the_publication_produces_no_change(db: Database) -> Non
 
 
 def test_a_subscriber_receives_only_changes_made_after_it_subscribed(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     early = db.subscribe("public.notes", as_=alice)
     _insert(db, 1, alice)
     late = db.subscribe("public.notes", as_=alice)
@@ -88,8 +88,8 @@ def test_a_subscriber_receives_only_changes_made_after_it_subscribed(db: Databas
 
 
 def test_a_request_that_fails_produces_no_change(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     feed = db.subscribe("public.notes", as_=alice)
     assert_raised(
         db.as_service_role().execute(
@@ -102,8 +102,8 @@ def test_a_request_that_fails_produces_no_change(db: Database) -> None:
 
 # RLS on INSERT and UPDATE ---------------------------------------------------------------
 def test_insert_reaches_the_owner_and_not_another_user(db: Database) -> None:
-    _notes(db)
     alice, bob = db.create_user("alice"), db.create_user("bob")
+    _notes(db)
     alice_feed = db.subscribe("public.notes", as_=alice)
     bob_feed = db.subscribe("public.notes", as_=bob)
     _insert(db, 1, alice)
@@ -112,8 +112,8 @@ def test_insert_reaches_the_owner_and_not_another_user(db: Database) -> None:
 
 
 def test_anon_socket_receives_nothing_when_the_policy_is_to_authenticated(db: Database) -> None:
-    _notes(db)
     alice = db.create_user("alice")
+    _notes(db)
     anon_feed = db.subscribe("public.notes", as_=as_anon())
     _insert(db, 1, alice)
     db.execute("update public.notes set body = 'edited'")
@@ -121,16 +121,16 @@ def test_anon_socket_receives_nothing_when_the_policy_is_to_authenticated(db: Da
 
 
 def test_without_rls_every_subscription_receives_the_change(db: Database) -> None:
-    _notes(db, rls=False)
     alice, bob = db.create_user("alice"), db.create_user("bob")
+    _notes(db, rls=False)
     feeds = [db.subscribe("public.notes", as_=who) for who in (alice, bob, as_anon())]
     _insert(db, 1, alice)
     assert [_types(db.changes(feed)) for feed in feeds] == [["INSERT"]] * 3
 
 
 def test_update_is_checked_against_the_row_after_the_change(db: Database) -> None:
-    _notes(db)
     alice, bob = db.create_user("alice"), db.create_user("bob")
+    _notes(db)
     _insert(db, 1, alice)
     alice_feed = db.subscribe("public.notes", as_=alice)
     bob_feed = db.subscribe("public.notes", as_=bob)
@@ -143,6 +143,7 @@ def test_rls_check_sets_only_role_and_claims_not_the_legacy_claim_settings(
     db: Database,
 ) -> None:
     # A policy reading the legacy per-claim setting sees NULL when Realtime checks it.
+    alice = db.create_user("alice")
     db.execute(_NOTES.replace("(select auth.uid())", "auth.uid()"))
     db.execute(
         "create policy notes_read_legacy on public.notes for select to authenticated"
@@ -150,7 +151,6 @@ def test_rls_check_sets_only_role_and_claims_not_the_legacy_claim_settings(
     )
     db.execute("alter policy notes_read_own on public.notes using (false)")
     db.execute("alter publication supabase_realtime add table public.notes")
-    alice = db.create_user("alice")
     feed = db.subscribe("public.notes", as_=alice)
     _insert(db, 1, alice)
     assert db.changes(feed) == []
@@ -160,8 +160,8 @@ def test_rls_check_sets_only_role_and_claims_not_the_legacy_claim_settings(
 
 
 def test_rls_is_checked_when_realtime_polls_not_when_the_row_was_written(db: Database) -> None:
-    _notes(db)
     alice = db.create_user("alice")
+    _notes(db)
     feed = db.subscribe("public.notes", as_=alice)
     _insert(db, 1, alice)
     db.execute("delete from public.notes where id = 1")
@@ -171,9 +171,9 @@ def test_rls_is_checked_when_realtime_polls_not_when_the_row_was_written(db: Dat
 
 # DELETE ---------------------------------------------------------------------------------
 def test_delete_is_never_checked_and_keeps_only_the_key_under_rls(db: Database) -> None:
+    alice, bob = db.create_user("alice"), db.create_user("bob")
     _notes(db)
     db.execute("alter table public.notes replica identity full")
-    alice, bob = db.create_user("alice"), db.create_user("bob")
     _insert(db, 1, alice)
     feeds = [db.subscribe("public.notes", as_=who) for who in (alice, bob, as_anon())]
     db.execute("delete from public.notes where id = 1")
@@ -185,8 +185,8 @@ def test_delete_is_never_checked_and_keeps_only_the_key_under_rls(db: Database) 
 
 
 def test_delete_without_rls_carries_the_old_row_replica_identity_logs(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     _insert(db, 1, alice)
     _insert(db, 2, alice)
     feed = db.subscribe("public.notes", as_=alice)
@@ -205,8 +205,8 @@ def test_delete_without_rls_carries_the_old_row_replica_identity_logs(db: Databa
 
 
 def test_update_old_record_needs_replica_identity_full(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     _insert(db, 1, alice)
     feed = db.subscribe("public.notes", as_=alice)
     db.execute("update public.notes set body = 'default identity' where id = 1")
@@ -223,8 +223,8 @@ def test_update_old_record_needs_replica_identity_full(db: Database) -> None:
 def test_update_under_default_identity_that_changes_the_key_sends_the_old_key(
     db: Database,
 ) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     _insert(db, 1, alice)
     feed = db.subscribe("public.notes", as_=alice)
     db.execute("update public.notes set id = 5, body = 'moved' where id = 1")
@@ -248,8 +248,8 @@ def test_update_under_default_identity_that_changes_the_key_sends_the_old_key(
 def test_column_filter_delivers_only_matching_rows(
     db: Database, column_filter: str, expected: list[int]
 ) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     feed = db.subscribe("public.notes", as_=alice, filter=column_filter)
     for priority in range(1, 6):
         _insert(db, priority, alice, priority=priority)
@@ -257,8 +257,8 @@ def test_column_filter_delivers_only_matching_rows(
 
 
 def test_update_filter_is_evaluated_on_the_new_row(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     _insert(db, 1, alice, priority=1)
     feed = db.subscribe("public.notes", as_=alice, filter="priority=eq.1")
     db.execute("update public.notes set priority = 2 where id = 1")
@@ -266,8 +266,8 @@ def test_update_filter_is_evaluated_on_the_new_row(db: Database) -> None:
 
 
 def test_delete_filter_on_a_non_key_column_needs_replica_identity_full(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     _insert(db, 1, alice, priority=1)
     _insert(db, 2, alice, priority=1)
     feed = db.subscribe("public.notes", as_=alice, filter="priority=eq.1")
@@ -280,8 +280,8 @@ def test_delete_filter_on_a_non_key_column_needs_replica_identity_full(db: Datab
 
 
 def test_event_filter_delivers_only_that_action(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     feeds = {event: db.subscribe("public.notes", as_=alice, event=event) for event in EVENTS}
     _insert(db, 1, alice)
     db.execute("update public.notes set body = 'b'")
@@ -298,17 +298,17 @@ def test_event_filter_delivers_only_that_action(db: Database) -> None:
     "bad", ["nope=eq.1", "priority=eq.high", "priority=like.1", "priority", "id=in.1"]
 )
 def test_a_bad_filter_is_refused_when_subscribing(db: Database, bad: str) -> None:
-    _notes(db)
     alice = db.create_user("alice")
+    _notes(db)
     with pytest.raises(SubscriptionError):
         db.subscribe("public.notes", as_=alice, filter=bad)
 
 
 def test_an_update_error_event_carries_an_empty_old_record(db: Database) -> None:
+    alice = db.create_user("alice")
     _notes(db)
     db.execute("revoke select on public.notes from authenticated")
     db.execute("grant select (owner, body) on public.notes to authenticated")
-    alice = db.create_user("alice")
     _insert(db, 1, alice)
     feed = db.subscribe("public.notes", as_=alice)
     db.execute("update public.notes set body = 'b' where id = 1")
@@ -326,10 +326,10 @@ def test_an_update_error_event_carries_an_empty_old_record(db: Database) -> None
 
 
 def test_a_filter_on_a_column_the_role_cannot_select_is_refused(db: Database) -> None:
+    alice = db.create_user("alice")
     _notes(db)
     db.execute("revoke select on public.notes from authenticated")
     db.execute("grant select (id, owner, body) on public.notes to authenticated")
-    alice = db.create_user("alice")
     with pytest.raises(SubscriptionError, match=r"^invalid column for filter priority$"):
         db.subscribe("public.notes", as_=alice, filter="priority=eq.1")
     # service_role may select it: the same filter is accepted and delivers.
@@ -349,8 +349,8 @@ def test_a_filter_on_a_column_the_role_cannot_select_is_refused(db: Database) ->
 def test_filters_separated_by_commas_must_all_match(
     db: Database, column_filter: str, expected: list[int]
 ) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     feed = db.subscribe("public.notes", as_=alice, filter=column_filter)
     for priority in range(1, 6):
         _insert(db, priority, alice, priority=priority)
@@ -359,8 +359,8 @@ def test_filters_separated_by_commas_must_all_match(
 
 @pytest.mark.parametrize("bad", ["priority=eq.1,", "priority=eq.1,,id=eq.1", "id=eq.1,nope=eq.2"])
 def test_a_bad_segment_of_a_multi_filter_refuses_the_subscription(db: Database, bad: str) -> None:
-    _notes(db)
     alice = db.create_user("alice")
+    _notes(db)
     with pytest.raises(SubscriptionError):
         db.subscribe("public.notes", as_=alice, filter=bad)
 
@@ -372,10 +372,10 @@ def test_subscribing_to_a_missing_table_is_refused(db: Database) -> None:
 
 # columns and errors -------------------------------------------------------------------
 def test_payload_has_realtime_shape_and_only_selectable_columns(db: Database) -> None:
+    alice = db.create_user("alice")
     _notes(db)
     db.execute("revoke select on public.notes from authenticated")
     db.execute("grant select (id, owner, body, priority) on public.notes to authenticated")
-    alice = db.create_user("alice")
     feed = db.subscribe("public.notes", as_=alice)
     _insert(db, 1, alice, priority=7)
     [event] = db.changes(feed)
@@ -397,10 +397,10 @@ def test_payload_has_realtime_shape_and_only_selectable_columns(db: Database) ->
 
 
 def test_a_role_that_cannot_select_the_key_gets_401_but_still_deletes(db: Database) -> None:
+    alice = db.create_user("alice")
     _notes(db)
     db.execute("revoke select on public.notes from authenticated")
     db.execute("grant select (owner, body) on public.notes to authenticated")
-    alice = db.create_user("alice")
     service = db.subscribe("public.notes", as_=as_service_role())
     feed = db.subscribe("public.notes", as_=alice)
     _insert(db, 1, alice)
@@ -445,8 +445,8 @@ def test_a_table_without_primary_key_gives_400_except_for_delete(db: Database) -
 
 
 def test_a_record_over_1mb_gives_413_and_drops_values_over_64_bytes(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     feed = db.subscribe("public.notes", as_=alice)
     db.execute(
         "insert into public.notes (id, owner, body, secret)"
@@ -468,14 +468,14 @@ def test_a_record_over_1mb_gives_413_and_drops_values_over_64_bytes(db: Database
 
 # claims ---------------------------------------------------------------------------------
 def test_claims_are_cached_until_the_token_is_refreshed(db: Database) -> None:
+    alice = db.create_user("alice", app_metadata={"team": "red"})
+    bob = db.create_user("bob")
     db.execute(_NOTES)
     db.execute(
         "create policy notes_read_team on public.notes for select to authenticated"
         " using ((select auth.jwt()) -> 'app_metadata' ->> 'team' = 'red')"
     )
     db.execute("alter publication supabase_realtime add table public.notes")
-    alice = db.create_user("alice", app_metadata={"team": "red"})
-    bob = db.create_user("bob")
     feed = db.subscribe("public.notes", as_=alice)
     db.execute(
         'update auth.users set raw_app_meta_data = \'{"team": "blue"}\' where id = %s',
@@ -492,8 +492,8 @@ def test_claims_are_cached_until_the_token_is_refreshed(db: Database) -> None:
 # commit mode ----------------------------------------------------------------------------
 @pytest.mark.commit
 def test_only_committed_changes_of_other_connections_are_delivered(db: Database) -> None:
-    _notes(db)
     alice = db.create_user("alice")
+    _notes(db)
     feed = db.subscribe("public.notes", as_=alice)
     writer = db.connect()
     with writer.transaction(force_rollback=True):
@@ -506,12 +506,12 @@ def test_only_committed_changes_of_other_connections_are_delivered(db: Database)
 
 
 def test_the_api_roles_write_through_the_capture(db: Database) -> None:
+    alice = db.create_user("alice")
     _notes(db)
     db.execute(
         "create policy notes_write_own on public.notes for insert to authenticated"
         " with check (owner = (select auth.uid()))"
     )
-    alice = db.create_user("alice")
     feed = db.subscribe("public.notes", as_=alice)
     assert_allowed(
         db.as_user(alice).execute(
@@ -524,8 +524,8 @@ def test_the_api_roles_write_through_the_capture(db: Database) -> None:
 
 @pytest.mark.commit
 def test_a_transaction_that_commits_after_a_later_one_is_still_delivered(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     feed = db.subscribe("public.notes", as_=alice)
     slow, fast = db.connect(), db.connect()
     with slow.transaction():
@@ -543,8 +543,8 @@ def test_an_unknown_event_is_refused_when_subscribing(db: Database) -> None:
 
 
 def test_publication_membership_and_actions_count_when_realtime_polls(db: Database) -> None:
-    _notes(db, rls=False)
     alice = db.create_user("alice")
+    _notes(db, rls=False)
     feed = db.subscribe("public.notes", as_=alice)
     _insert(db, 1, alice)
     db.execute("alter publication supabase_realtime drop table public.notes")

@@ -45,11 +45,11 @@ def test_send_keeps_an_id_the_payload_already_has(db: Database) -> None:
 
 
 def test_send_sets_realtime_topic_for_the_policies(db: Database) -> None:
+    alice = db.create_user("alice")
     db.execute(
         "create policy toolkit_topic_seen on realtime.messages for insert to authenticated"
         " with check (realtime.topic() = 'room:3')"
     )
-    alice = db.create_user("alice")
     result = assert_allowed(
         db.as_user(alice).execute(
             "select realtime.send('{}'::jsonb, 'e', 'room:3'), realtime.topic() as topic"

@@ -30,7 +30,8 @@ from pgpolicy.auth.hook import (
     mint_claims,
     unseen_rows_error,
 )
-from pgpolicy.auth.signup import delete_users, insert_user, new_actor
+from pgpolicy.auth.signup import SignUpBlocked, delete_users, insert_user, new_actor
+from pgpolicy.auth.signup_locks import blocking_lock_message
 from pgpolicy.postgrest.claims import Actor, JsonObject, user_claims
 
 __all__ = ["AuthServer"]
@@ -102,6 +103,9 @@ class AuthServer:
 
     def sign_up_actor(self, actor: Actor, *, existing_ok: bool = False) -> Actor:
         """Sign up a user made beforehand (``existing_ok``: one already there is kept)."""
+        blocked = blocking_lock_message(self.caller, actor.label, self.caller_name)
+        if blocked is not None:
+            raise SignUpBlocked(blocked)
         inserted = insert_user(self.connection(), actor, existing_ok=existing_ok)
         if inserted and not self.keep_users:
             self._signed_up.append(actor.id)

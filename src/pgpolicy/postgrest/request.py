@@ -24,6 +24,7 @@ from pgpolicy.postgrest.identity import Identity
 from pgpolicy.postgrest.response import GUC_STATUS_ERROR, guc_status, success_status
 from pgpolicy.postgrest.routines import Routine
 from pgpolicy.postgrest.rpc_call import CallError, plan_call
+from pgpolicy.postgrest.safeupdate import SAFEUPDATE_SQLSTATE, safeupdate_refusal
 from pgpolicy.postgrest.settings import role_settings, transaction_settings
 from pgpolicy.postgrest.status import http_status
 from pgpolicy.postgrest.transaction_mode import SET_READ_ONLY, is_read_only, isolation_statement
@@ -139,6 +140,14 @@ class Request:
         text = text.decode() if isinstance(text, bytes) else text
         if listening():
             notify(Attempt(self.identity, "sql", text))
+        refusal = safeupdate_refusal(text)
+        if refusal is not None:
+            return Result(
+                identity=self.identity,
+                version=self.version,
+                sqlstate=SAFEUPDATE_SQLSTATE,
+                message=refusal,
+            )
         return self._run(
             query, params, method=method, path=path or resource_path(text), prefer=prefer
         )

@@ -13,11 +13,12 @@ from __future__ import annotations
 import contextlib
 
 import psycopg
+from psycopg import sql
 
 from pgpolicy.supabase.detect import SupabaseDetected
 from pgpolicy.supabase.install import install_compat
 
-__all__ = ["install_sealed_stand_in"]
+__all__ = ["give_postgres_database_to_postgres", "install_sealed_stand_in"]
 
 _SEAL = """
 comment on schema auth is null;
@@ -29,6 +30,9 @@ create table if not exists realtime.schema_migrations (
   inserted_at timestamp(0)
 );
 alter table realtime.schema_migrations owner to supabase_realtime_admin;
+-- As Realtime's tenant schema creates it (some 2026 images give it LOGIN CREATEROLE
+-- REPLICATION, as the embedded cluster does; nothing here logs in as it).
+alter role supabase_realtime_admin nologin noinherit nocreaterole noreplication;
 """
 
 
@@ -39,3 +43,10 @@ def install_sealed_stand_in(admin_url: str) -> None:
         install_compat(admin_url)
     with psycopg.connect(admin_url, autocommit=True) as conn, conn.transaction():
         conn.execute(_SEAL.encode())
+
+
+def give_postgres_database_to_postgres(admin_url: str) -> None:
+    """The database of ``admin_url`` owned by postgres, as Supabase's postgres database is."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        dbname = conn.info.dbname
+        conn.execute(sql.SQL("alter database {} owner to postgres").format(sql.Identifier(dbname)))

@@ -8,6 +8,8 @@ made-up row broke a constraint):
 - update: ``set`` the file's ``update = {…}`` values, else the first non-key column to itself
   (a write that changes nothing), on every row the actor can reach;
 - delete: every row the actor can reach.
+Updates and deletes carry a filter every row passes (``where <key> is not null``), as
+supabase-js sends one: without it safeupdate, loaded on PostgREST's connections, refuses them.
 Select counts the rows the actor sees. 0 rows reads "filtered" only when the table holds rows
 (an empty table cannot show filtering) and, for writes, when the attempt wrote no row anywhere
 (triggers included: the transaction's own tuple counters, pg_stat_xact_all_tables, say so).
@@ -155,23 +157,21 @@ class _Prober:
             return _from_result(
                 self.request(actor.name).execute(query, row), reachable=1, unchanged=False
             )
+        every_row = _every_row_filter(columns)
         if action == "update":
             changes = self.values(actor, templates.get("update", {}))
             if not changes:
                 column = next((c["name"] for c in columns if not c["key"]), columns[0]["name"])
                 assignment = sql.SQL("{0} = {0}").format(sql.Identifier(column))
-                query = sql.SQL("update {} set {}").format(target, assignment)
             else:
-                query = sql.SQL("update {} set {}").format(
-                    target,
-                    sql.SQL(", ").join(
-                        sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
-                        for k in changes
-                    ),
+                assignment = sql.SQL(", ").join(
+                    sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k))
+                    for k in changes
                 )
+            query = sql.SQL("update {} set {} where {}").format(target, assignment, every_row)
             result = self.request(actor.name).execute(query, changes or None, method="PATCH")
         else:
-            query = sql.SQL("delete from {}").format(target)
+            query = sql.SQL("delete from {} where {}").format(target, every_row)
             result = self.request(actor.name).execute(query, method="DELETE")
         unchanged = _rows_written(self.conn) == before
         return _from_result(result, reachable=reachable, unchanged=unchanged)
@@ -229,7 +229,7 @@ def probe_matrix(conn: psycopg.Connection[Any], spec: MatrixSpec) -> Matrix:
     """Probe every cell; ``conn`` (autocommit, privileged) is left exactly as it was."""
     matrix = Matrix(actors=[(actor.name, actor.label) for actor in spec.actors])
     prober = _Prober(conn, spec)
-    auth = AuthServer(caller=conn, caller_rolls_back=True, caller_name="the matrix's seed")
+    auth = AuthServer(caller=conn, caller_rolls_back=True, caller_name="the matrix")
     try:
         # The matrix's own probes are not proofs: coverage does not count them.
         with muted(), _rolled_back(conn):
@@ -270,3 +270,11 @@ def _probe_all(
                 matrix.add(
                     Cell(f"topic {pattern}", action, actor.name), by_actor[actor.name][action]
                 )
+
+
+def _every_row_filter(columns: list[dict[str, Any]]) -> sql.Composable:
+    """A filter every row passes: ``<key> is not null`` (a key column is never null)."""
+    key = next((c["name"] for c in columns if c["key"]), None)
+    if key is None:
+        return sql.SQL("true")
+    return sql.SQL("{} is not null").format(sql.Identifier(key))
