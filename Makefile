@@ -61,9 +61,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## ratios of the API paths (RLS, RPCs) to baselines measured in the same run
+## ratios of the API paths (RLS, RPCs) to baselines measured in the same run, then the
+## concurrent load (16 clients; fails on a failed transaction or a broken invariant)
 bench: install
 	$(BIN)/python bench/chat_bench.py
+	$(BIN)/python bench/chat_load.py
 
 ## chat_history's plan and time per call under PostgREST v10's and v12+'s RPC SQL shapes
 bench-rpc-shape: install

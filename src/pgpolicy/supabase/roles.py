@@ -81,17 +81,13 @@ SUPABASE_ROLES: tuple[RoleShape, ...] = (
         },
         settings=frozenset({"search_path=auth", "idle_in_transaction_session_timeout=60000"}),
     ),
+    # Images differ: Realtime's tenant schema creates it NOLOGIN NOINHERIT NOCREATEROLE
+    # NOREPLICATION and a member of nothing; some 2026 images (and the compat layer) give it
+    # LOGIN CREATEROLE REPLICATION and the API roles. Only what both share is required.
     RoleShape(
         "supabase_realtime_admin",
-        {
-            "rolcanlogin": True,
-            "rolinherit": True,
-            "rolcreaterole": True,
-            "rolreplication": True,
-            "rolsuper": False,
-        },
-        _API,
-        frozenset({"search_path=public, extensions, realtime"}),
+        {"rolsuper": False},
+        settings=frozenset({"search_path=public, extensions, realtime"}),
     ),
     RoleShape(
         "dashboard_user",
