@@ -24,6 +24,7 @@ from pgpolicy.migrate.session import (
     unlock_sql,
 )
 from pgpolicy.migrate.settings import MigrationSettings, prerequisite_error, sqlalchemy_url
+from pgpolicy.migrate.transaction_control import refuse_transaction_control
 
 # Importing it also gives Alembic's version table a text column (see the module).
 from pgpolicy.migrate.version_table import version_table_hardening_sql
@@ -83,6 +84,7 @@ def run_migrations_online() -> None:
             pgpolicy_declared_root=str(project_root),
         )
         tracker = StepTracker.attach(context.get_context())
+        refuse_transaction_control(connection)
         try:
             with context.begin_transaction():
                 context.run_migrations()

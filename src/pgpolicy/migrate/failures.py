@@ -17,6 +17,8 @@ import psycopg
 from alembic.runtime.migration import MigrationContext, RevisionStep
 from sqlalchemy.exc import DBAPIError
 
+from pgpolicy.migrate.transaction_control import TransactionControlInRevision
+
 __all__ = ["MigrationFailed", "StepTracker", "describe_failure", "revision_label"]
 
 # Alembic annotates the steps as RevisionStep; at run time stamps yield other MigrationSteps.
@@ -105,12 +107,16 @@ def describe_failure(step: RevisionStep, error: BaseException) -> str:
         message = diag.message_primary or str(error.orig).strip()
         statement = _statement_excerpt(str(error.statement or ""), diag.statement_position)
         return f"{head}: {error.orig.sqlstate or '?'} {message} in statement: {statement}"
+    if isinstance(error, TransactionControlInRevision):
+        return f"{head}: {error.sqlstate} {error}"
     return f"{head}: {type(error).__name__}: {error}"
 
 
 def _sqlstate(error: BaseException) -> str | None:
     if isinstance(error, DBAPIError) and isinstance(error.orig, psycopg.Error):
         return error.orig.sqlstate
+    if isinstance(error, TransactionControlInRevision):
+        return error.sqlstate
     return None
 
 
