@@ -90,7 +90,16 @@ def cmd_upgrade(args: argparse.Namespace) -> None:
     print(f"url:        {url}")
     print(f"connect:    {server.psql_command(dbname)}")
     if not args.url:
-        print("stop it:    make db-stop")
+        print(f"stop it:    {_stop_command(ini, Path(args.datadir))}")
+
+
+def _stop_command(ini: Path, datadir: Path) -> str:
+    """How this project stops its development cluster: its Makefile's target when it has one."""
+    makefile = ini.resolve().parent / "Makefile"
+    if makefile.is_file() and "\ndb-stop:" in "\n" + makefile.read_text(errors="replace"):
+        return "make db-stop"
+    same = datadir == Path(DEFAULT_DATADIR)
+    return "pgpolicy db stop" + ("" if same else f" --datadir {datadir}")
 
 
 def _server_version(conn: psycopg.Connection[tuple[object, ...]]) -> str:

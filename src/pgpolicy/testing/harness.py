@@ -32,6 +32,7 @@ from pgpolicy.realtime.channels import (
     authorize_channel,
     delivered_broadcasts,
 )
+from pgpolicy.testing.rows_diff import rows_diff
 
 __all__ = ["Database"]
 
@@ -248,12 +249,24 @@ class Database:
 
     @contextmanager
     def unchanged(self, *tables: str) -> Iterator[None]:
-        """Fail unless every listed table holds exactly the same rows afterwards."""
+        """Fail unless every listed table holds exactly the same rows afterwards; the failure
+        lists the rows gone and the rows that appeared, by column name."""
+        __tracebackhide__ = True  # pytest points at the proof's `with`, not here
         before = {table: self.snapshot(table) for table in tables}
         yield
         for table in tables:
             after = self.snapshot(table)
-            assert after == before[table], f"{table} changed: {before[table]!r} -> {after!r}"
+            if after != before[table]:
+                columns = self._columns(table)
+                raise AssertionError(
+                    f"{table} changed:\n" + rows_diff(columns, before[table], after)
+                )
+
+    def _columns(self, table: str) -> list[str]:
+        schema, _, name = table.rpartition(".")
+        query = sql.SQL("select * from {} limit 0").format(sql.Identifier(schema or "public", name))
+        cursor = self.conn.execute(query)
+        return [column.name for column in cursor.description or []]
 
 
 @contextmanager
