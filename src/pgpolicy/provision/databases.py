@@ -46,12 +46,41 @@ def create_database(server: Server, name: str, *, template: str | None = None) -
         while True:
             try:
                 conn.execute(statement)
+                _find_extensions_unqualified(conn, name)
                 return
             except errors.ObjectInUse:
                 if template is None or time.monotonic() + delay > deadline:
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+
+# The working role's own search_path (pg_db_role_setting, all databases).
+_ROLE_SEARCH_PATH = """
+select coalesce((select s.setconfig from pg_catalog.pg_db_role_setting s
+                 where s.setrole = r.oid and s.setdatabase = 0), '{}')
+from pg_catalog.pg_roles r where r.rolname = current_user
+"""
+
+
+def _find_extensions_unqualified(conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
+    """Give the working role Supabase's search_path in the new database, when it lacks it.
+
+    Supabase's postgres has ``"$user", public, extensions``, so a schema may call an
+    extension's function (gen_random_bytes) unqualified; a plain server's role usually has
+    PostgreSQL's default. Set for this role in this database only (a role may set its own
+    defaults), never for the role everywhere. A template's setting is not copied to its
+    clones, so every new database gets it here.
+    """
+    row = conn.execute(_ROLE_SEARCH_PATH).fetchone()
+    settings = row[0] if row is not None and isinstance(row[0], list) else []
+    if any(str(s).startswith("search_path=") and "extensions" in str(s) for s in settings):
+        return
+    conn.execute(
+        sql.SQL(
+            'ALTER ROLE CURRENT_USER IN DATABASE {} SET search_path TO "$user", public, extensions'
+        ).format(sql.Identifier(name))
+    )
 
 
 def ensure_database(server: Server, name: str) -> bool:
