@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from pgpolicy.declared import load_declared
-from pgpolicy.declared.drift import DeclaredStateError, check_drift
+from pgpolicy.declared.drift import DeclaredStateError, check_drift, excluded_functions
 from pgpolicy.declared.revision import pending_changes, write_revision
 from pgpolicy.migrate.runner import current_revisions, upgrade
 from pgpolicy.provision import (
@@ -204,7 +204,8 @@ def cmd_drift(args: argparse.Namespace) -> None:
     files = load_declared(Path(args.root))
     with psycopg.connect(args.url, autocommit=True) as conn:
         try:
-            report = check_drift(conn, files, lock_timeout=args.lock_timeout)
+            exclude = (*excluded_functions(Path(args.root)), *args.exclude)
+            report = check_drift(conn, files, exclude=exclude, lock_timeout=args.lock_timeout)
         except DeclaredStateError as error:
             raise CommandFailed(str(error)) from error
     if report.clean:
@@ -371,6 +372,14 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--url", required=True)
     drift.add_argument("--root", default=".", help="project folder holding policies/ and rpc/")
     drift.add_argument("--lock-timeout", default="2s")
+    drift.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="a function no file declares yet, not reported (glob on schema.name, repeatable;"
+        " also [tool.pgpolicy.drift] exclude in pyproject.toml)",
+    )
     drift.set_defaults(handler=cmd_drift)
 
     revision = commands.add_parser(

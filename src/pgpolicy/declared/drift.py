@@ -9,7 +9,10 @@ schemas that no file creates are reported too. Takes brief locks on the declared
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -64,14 +67,39 @@ def _declared_function_oids(conn: psycopg.Connection[Any], files: list[DeclaredF
     return oids
 
 
+def excluded_functions(root: Path) -> tuple[str, ...]:
+    """``[tool.pgpolicy.drift] exclude`` of the project's pyproject.toml (glob patterns)."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return ()
+    table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    patterns = table.get("tool", {}).get("pgpolicy", {}).get("drift", {}).get("exclude", [])
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise DeclaredStateError(
+            f"{pyproject}: [tool.pgpolicy.drift] exclude must be a list of glob patterns"
+        )
+    return tuple(patterns)
+
+
+def _is_excluded(signature: str, patterns: tuple[str, ...]) -> bool:
+    """``schema.name(args)`` matches a pattern given with or without its arguments."""
+    name = signature.partition("(")[0]
+    return any(fnmatchcase(signature, p) or fnmatchcase(name, p) for p in patterns)
+
+
 def check_drift(
     conn: psycopg.Connection[Any],
     files: list[DeclaredFile],
     *,
     function_schemas: tuple[str, ...] = ("public",),
+    exclude: tuple[str, ...] = (),
     lock_timeout: str = "2s",
 ) -> DriftReport:
-    """Compare ``conn``'s database with the declared ``files``; nothing is left changed."""
+    """Compare ``conn``'s database with the declared ``files``; nothing is left changed.
+
+    Functions matching an ``exclude`` pattern (``public.legacy_*``, or a full signature) are
+    not reported as undeclared: a project adopts declared files one at a time.
+    """
     with conn.transaction(force_rollback=True):
         conn.execute("select pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
         live = snapshot(conn)
@@ -99,6 +127,6 @@ def check_drift(
         undeclared = [
             f"function {signature} exists but no rpc/ file declares it"
             for signature, oid in conn.execute(_FUNCTIONS_IN, (list(function_schemas),))
-            if int(oid) not in declared_oids
+            if int(oid) not in declared_oids and not _is_excluded(signature, exclude)
         ]
     return DriftReport(differences=diff(live, declared), undeclared=undeclared)
