@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -291,9 +292,23 @@ def cmd_lint(args: argparse.Namespace) -> None:
 def cmd_matrix(args: argparse.Namespace) -> None:
     """Probe every cell (rolled back); with --expect, exit 1 listing the differing cells."""
     from pgpolicy.analysis import matrix
+    from pgpolicy.analysis.matrix.expect_file import DEFAULT_ACTORS_TOML, write_expect
+    from pgpolicy.analysis.matrix.spec import spec_from_data
 
+    seed = Path(args.seed) if args.seed else None
     try:
-        spec = matrix.load_spec(Path(args.actors), seed_file=Path(args.seed) if args.seed else None)
+        if args.actors:
+            spec = matrix.load_spec(Path(args.actors), seed_file=seed)
+        else:
+            spec = spec_from_data(
+                tomllib.loads(DEFAULT_ACTORS_TOML), Path("default actors"), seed_file=seed
+            )
+            print(
+                "no --actors file: probing anon, a fresh signed-in user, a user without sub and"
+                " service_role. Add your own (roles, claims, seed rows) in a matrix file: see"
+                " docs/analysis.md; --write-expect FILE records this run's verdicts in it.",
+                file=sys.stderr,
+            )
         expect = matrix.load_spec(Path(args.expect)).expect if args.expect else None
     except (matrix.MatrixSpecError, OSError) as error:
         raise CommandFailed(str(error)) from error
@@ -311,6 +326,12 @@ def cmd_matrix(args: argparse.Namespace) -> None:
         "json": matrix.render_json,
     }
     print(render[args.format](probed))
+    if args.write_expect:
+        target = Path(args.write_expect)
+        if not target.exists():
+            target.write_text(DEFAULT_ACTORS_TOML if not args.actors else "", encoding="utf-8")
+        write_expect(target, probed)
+        print(f"\nwrote the [expect] of {len(probed.verdicts)} cells to {target}", file=sys.stderr)
     if expect is None:
         return
     differences = matrix.compare(probed, expect)
@@ -400,12 +421,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     matrix_parser = commands.add_parser("matrix", help="probe who may do what, cell by cell")
     matrix_parser.add_argument("--url", required=True)
-    matrix_parser.add_argument("--actors", required=True, help="the matrix file (TOML)")
+    matrix_parser.add_argument(
+        "--actors", help="the matrix file (TOML); without it: anon, a user, no sub, service_role"
+    )
     matrix_parser.add_argument("--seed", help="SQL file run before probing (replaces the file's)")
     matrix_parser.add_argument("--schemas", help="exposed schemas, comma-separated")
     matrix_parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     matrix_parser.add_argument(
         "--expect", help="compare with this file's [expect]; exit 1 on a difference"
+    )
+    matrix_parser.add_argument(
+        "--write-expect",
+        metavar="FILE",
+        help="write this run's verdicts as FILE's [expect] (the rest of FILE is kept)",
     )
     matrix_parser.set_defaults(handler=cmd_matrix)
 

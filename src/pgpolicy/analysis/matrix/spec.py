@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from pgpolicy.analysis.matrix.verdict import Cell, Verdict
 
-__all__ = ["ActorSpec", "MatrixSpec", "MatrixSpecError", "load_spec"]
+__all__ = ["ActorSpec", "MatrixSpec", "MatrixSpecError", "load_spec", "spec_from_data"]
 
 ActorKind = Literal["user", "anon", "service_role", "no_sub", "role"]
 _KINDS = ("user", "anon", "service_role", "no_sub", "role")
@@ -145,6 +145,14 @@ def load_spec(path: Path, *, seed_file: Path | None = None) -> MatrixSpec:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise MatrixSpecError(f"{path}: {error}") from error
+    return spec_from_data(data, path, seed_file=seed_file)
+
+
+def spec_from_data(
+    data: dict[str, Any], path: Path, *, seed_file: Path | None = None
+) -> MatrixSpec:
+    """A matrix file's parsed TOML as a MatrixSpec (``path``: where it came from, for
+    messages and ``seed_file``)."""
     actors = tuple(_actor(name, item) for name, item in data.get("actors", {}).items())
     topics = data.get("topics", {})
     for pattern, item in topics.items():
