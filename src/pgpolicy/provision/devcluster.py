@@ -16,6 +16,7 @@ from pathlib import Path
 from pgpolicy.provision.binaries import missing_binaries_error, server_bindir
 from pgpolicy.provision.cluster import (
     FAST_UNSAFE_SETTINGS,
+    LOGICAL_DECODING_SETTINGS,
     ClusterExecutor,
     ClusterLayout,
     cluster_server,
@@ -58,7 +59,11 @@ def start_dev_cluster(
     ensure_traversable(layout.root, user)
     layout.prepare(user)
     port = free_port(layout.read_state().get("port"))
-    settings = _DURABLE_SETTINGS if durable else FAST_UNSAFE_SETTINGS
+    # Supabase's servers decode their WAL (Realtime's slot): so does this one.
+    settings = {
+        **(_DURABLE_SETTINGS if durable else FAST_UNSAFE_SETTINGS),
+        **LOGICAL_DECODING_SETTINGS,
+    }
     with _executor(layout, port, settings, pg_version=pg_version) as executor:
         server = start_cluster(executor, layout, source="embedded")
     layout.write_state(port=server.port)
