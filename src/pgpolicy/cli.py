@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from pgpolicy.declared import load_declared
+from pgpolicy.declared.adoption import AdoptionRefused
 from pgpolicy.declared.drift import DeclaredStateError, check_drift, excluded_functions
 from pgpolicy.declared.revision import pending_changes, write_revision
 from pgpolicy.migrate.runner import current_revisions, upgrade
@@ -251,7 +252,10 @@ def cmd_revision(args: argparse.Namespace) -> None:
         return
     if not args.message:
         raise CommandFailed("give the revision a message: pgpolicy revision -m 'what changed'")
-    path = write_revision(root, scripts, args.message)
+    try:
+        path = write_revision(root, scripts, args.message)
+    except AdoptionRefused as error:
+        raise CommandFailed(str(error)) from error
     if path is None:
         print("no declared file changed since the migrations last applied it: nothing written")
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
+from pgpolicy.declared.adoption import AdoptionRefused, built_without_embedding
 from pgpolicy.declared.files import FOLDERS, load_declared
 from pgpolicy.declared.history import embedded_state
 from pgpolicy.declared.objects import inverse_statement, parse_objects, reversible_statements
@@ -173,6 +174,18 @@ def write_revision(root: Path, scripts: ScriptDirectory, message: str) -> Path |
     heads = scripts.get_heads()
     if len(heads) > 1:
         raise ValueError(f"the history has several heads ({', '.join(heads)}): merge them first")
+    for change in changes:
+        if change.before is None and change.after is not None:
+            built = built_without_embedding(scripts, change.path, change.after)
+            if built is not None:
+                raise AdoptionRefused(
+                    f"{change.path} was never embedded by a revision, but revision "
+                    f"{built.revision} already creates its {built.what}: a downgrade written now "
+                    "could only drop what the file creates (and disable RLS it did not enable). "
+                    f"Embed the file's current text in the history first (DECLARED of revision "
+                    f"{built.revision}, or a revision written by hand whose downgrade keeps the "
+                    "objects), then edit the file; nothing was written"
+                )
     revision = next_revision_id(scripts)
     path = Path(scripts.versions) / f"{revision}_{slug(message)}.py"
     path.write_text(
