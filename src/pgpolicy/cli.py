@@ -201,6 +201,17 @@ def _scripts(alembic_ini: str) -> ScriptDirectory:
     return ScriptDirectory.from_config(Config(str(ini)))
 
 
+def cmd_init(args: argparse.Namespace) -> None:
+    """Write what a pgpolicy project needs into --root; files that exist are kept."""
+    from pgpolicy.scaffold import init_project
+
+    root = Path(args.root)
+    root.mkdir(parents=True, exist_ok=True)
+    for line in init_project(root).lines():
+        print(line)
+    print("next:     pytest   (the first proof runs on an embedded Supabase-shaped cluster)")
+
+
 def cmd_drift(args: argparse.Namespace) -> None:
     """Compare a live database with policies/ and rpc/; exit 1 on drift."""
     files = load_declared(Path(args.root))
@@ -392,6 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "start":
             _add_pg_version(sub)
         sub.set_defaults(handler=handler)
+
+    init = commands.add_parser("init", help="write a new project's files (never overwrites)")
+    init.add_argument("--root", default=".", help="the project folder (default: here)")
+    init.set_defaults(handler=cmd_init)
 
     drift = commands.add_parser("drift", help="compare a database with policies/ and rpc/")
     drift.add_argument("--url", required=True)

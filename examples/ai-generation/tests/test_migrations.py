@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
+from pgpolicy.migrate.failures import MigrationFailed
 from pgpolicy.migrate.runner import current_revisions, downgrade, upgrade
 from pgpolicy.migrate.session import lock_sessions_sql, lock_sql, unlock_sql
 from pgpolicy.testing.harness import Database
@@ -45,9 +45,11 @@ def test_upgrade_queued_behind_a_lock_gives_up_and_changes_nothing(
     blocker = db.connect()
     with blocker.transaction():
         blocker.execute("lock table auth.users in access exclusive mode")
-        with pytest.raises(OperationalError) as failure:
+        with pytest.raises(MigrationFailed) as failure:
             upgrade(ALEMBIC_INI, db.url, "head")
-    assert getattr(failure.value.orig, "sqlstate", None) == "55P03"  # lock_not_available
+    # One sentence naming the revision and statement, not a driver traceback.
+    assert failure.value.sqlstate == "55P03"  # lock_not_available
+    assert failure.value.revision == "0001"
     assert _existing(db) == []
     assert current_revisions(db.url) == []
     upgrade(ALEMBIC_INI, db.url, "head")
