@@ -1,12 +1,16 @@
 """Production-shaped chat data for the benchmark, loaded fast (generate_series, indexes after).
 
-Shape at scale 1 (``scale`` multiplies the messages):
-- alice and bob share one thread ("quiet": alice is in 1 thread) of 250,000 messages;
-- hub has 20,000 threads ("busy": one user in 20,000 threads); its thread with the next
-  user holds 250,000 messages, the other 19,999 threads 26 each;
-- 20,001 threads, 1,019,974 messages in all.
-Users are numbered: alice 1, bob 2, hub 10,003 in the middle of its partners 3 .. 20,003, so
-it is user_a of half its threads and user_b of the other half, as a busy user would be.
+Two shapes at scale 1 (``scale`` multiplies the messages):
+- ``busy_half``: alice and bob share one thread ("quiet": alice is in 1 thread) of 250,000
+  messages; hub has 20,000 threads ("busy": one user in 20,000 threads, half of
+  chat_thread_members); its thread with the next user holds 250,000 messages, the other
+  19,999 threads 26 each; 20,001 threads, 1,019,974 messages in all.
+- ``busy_tiny``: the same two long threads, hub in 200 threads, and 20,000 threads between
+  other users with 26 messages each: the busy user holds 1% of chat_thread_members, so the
+  planner's average share is far from it in the other direction.
+Users are numbered: alice 1, bob 2, hub in the middle of its partners 3 .. 3 + partners, so
+it is user_a of half its threads and user_b of the other half, as a busy user would be; the
+other users' pairs come after them.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ __all__ = [
     "BOB",
     "Shape",
     "mongo_id",
+    "mongo_sql",
     "seed",
     "thread_id",
     "user_id",
+    "uuid_sql",
 ]
 
 ALICE, BOB = 1, 2
@@ -47,16 +53,29 @@ def thread_id(a: int, b: int) -> str:
 
 @dataclass(frozen=True)
 class Shape:
-    """How much data: the hub's thread count and the messages per long and short thread."""
+    """How much data: the hub's thread count, the messages per long and short thread, and the
+    threads between other users (the hub in none of them)."""
 
     partners: int
     big_thread_messages: int
     small_thread_messages: int
+    other_threads: int = 0
+    name: str = "custom"
 
     @classmethod
     def at_scale(cls, scale: int) -> Shape:
         """SCALE=1: 1,019,974 messages in 20,001 threads; SCALE=10: ten times the messages."""
-        return cls(20_000, 250_000 * scale, 26 * scale)
+        return cls.busy_half(scale)
+
+    @classmethod
+    def busy_half(cls, scale: int) -> Shape:
+        """The busy user in 20,000 threads: half of chat_thread_members is its."""
+        return cls(20_000, 250_000 * scale, 26 * scale, name="busy user holds half")
+
+    @classmethod
+    def busy_tiny(cls, scale: int) -> Shape:
+        """The busy user in 200 of 20,201 threads: 1% of chat_thread_members."""
+        return cls(200, 250_000 * scale, 26 * scale, 20_000, name="busy user holds 1%")
 
     @property
     def hub(self) -> int:
@@ -67,12 +86,21 @@ class Shape:
         return self.hub + 1
 
     @property
+    def first_other_user(self) -> int:
+        return 4 + self.partners
+
+    @property
+    def users(self) -> int:
+        return 3 + self.partners + 2 * self.other_threads
+
+    @property
     def total_messages(self) -> int:
-        return 2 * self.big_thread_messages + (self.partners - 1) * self.small_thread_messages
+        short_threads = self.partners - 1 + self.other_threads
+        return 2 * self.big_thread_messages + short_threads * self.small_thread_messages
 
     @property
     def threads(self) -> int:
-        return self.partners + 1
+        return self.partners + 1 + self.other_threads
 
 
 # SQL expressions of the numbering above, for generate_series-driven inserts.
@@ -80,19 +108,21 @@ _MONGO = "lpad(to_hex({n}), 24, '0')"
 _UUID = "('00000000-0000-4000-8000-' || lpad(to_hex({n}), 12, '0'))::uuid"
 
 
-def _mongo(n: str) -> str:
+def mongo_sql(n: str) -> str:
+    """SQL for mongo_id of the integer expression ``n``."""
     return _MONGO.format(n=n)
 
 
-def _uuid(n: str) -> str:
+def uuid_sql(n: str) -> str:
+    """SQL for user_id of the integer expression ``n``."""
     return _UUID.format(n=n)
 
 
 _USERS = f"""
 insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data,
                         created_at, updated_at)
-select {_uuid("n")}, 'authenticated', 'authenticated', 'user' || n || '@example.com',
-       jsonb_build_object('mongoUserId', {_mongo("n")}), '{{}}'::jsonb, now(), now()
+select {uuid_sql("n")}, 'authenticated', 'authenticated', 'user' || n || '@example.com',
+       jsonb_build_object('mongoUserId', {mongo_sql("n")}), '{{}}'::jsonb, now(), now()
 from generate_series(1, %(users)s) n
 """
 
@@ -102,13 +132,15 @@ select 1 as a, 2 as b, %(big)s as n
 union all select %(hub)s, %(hub)s + 1, %(big)s
 union all select least(p, %(hub)s), greatest(p, %(hub)s), %(small)s
 from generate_series(3, 3 + %(partners)s) p where p not in (%(hub)s, %(hub)s + 1)
+union all select %(first_other)s + 2 * i, %(first_other)s + 2 * i + 1, %(small)s
+from generate_series(0, %(others)s - 1) i
 """
 
 _THREADS = f"""
 insert into public.chat_threads (thread_id, user_a_mongo_id, user_b_mongo_id,
                                  user_a_supabase_id, user_b_supabase_id, created_at)
-select {_mongo("a")} || '__' || {_mongo("b")}, {_mongo("a")}, {_mongo("b")},
-       {_uuid("a")}, {_uuid("b")}, timestamptz '2025-01-01'
+select {mongo_sql("a")} || '__' || {mongo_sql("b")}, {mongo_sql("a")}, {mongo_sql("b")},
+       {uuid_sql("a")}, {uuid_sql("b")}, timestamptz '2025-01-01'
 from ({_PAIRS}) pairs
 """
 
@@ -117,13 +149,13 @@ _MESSAGES = f"""
 insert into public.chat_messages (id, thread_id, sender_supabase_id, sender_mongo_id,
                                   recipient_mongo_id, body, created_at,
                                   user_a_supabase_id, user_b_supabase_id)
-select gen_random_uuid(), {_mongo("t.a")} || '__' || {_mongo("t.b")},
-       case when i %% 2 = 0 then {_uuid("t.a")} else {_uuid("t.b")} end,
-       case when i %% 2 = 0 then {_mongo("t.a")} else {_mongo("t.b")} end,
-       case when i %% 2 = 0 then {_mongo("t.b")} else {_mongo("t.a")} end,
+select gen_random_uuid(), {mongo_sql("t.a")} || '__' || {mongo_sql("t.b")},
+       case when i %% 2 = 0 then {uuid_sql("t.a")} else {uuid_sql("t.b")} end,
+       case when i %% 2 = 0 then {mongo_sql("t.a")} else {mongo_sql("t.b")} end,
+       case when i %% 2 = 0 then {mongo_sql("t.b")} else {mongo_sql("t.a")} end,
        'message number ' || i || ' of a production-shaped chat thread',
        timestamptz '2025-01-01' + i * interval '1 second',
-       {_uuid("t.a")}, {_uuid("t.b")}
+       {uuid_sql("t.a")}, {uuid_sql("t.b")}
 from ({_PAIRS}) t,
      generate_series(1, t.n) i
 """
@@ -152,8 +184,10 @@ def seed(conn: psycopg.Connection[Any], shape: Shape) -> dict[str, float]:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
 
     params = {
-        "users": 3 + shape.partners,
+        "users": shape.users,
         "partners": shape.partners,
+        "first_other": shape.first_other_user,
+        "others": shape.other_threads,
         "big": shape.big_thread_messages,
         "small": shape.small_thread_messages,
         "hub": shape.hub,

@@ -23,8 +23,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from chat_bench import run_bench
 from chat_seed import Shape
 
+# The two shapes `make bench` judges, tiny: the busy user holding most of the threads, and
+# holding a few among other users' threads.
+SMOKE_SHAPES = [
+    pytest.param(Shape(partners=40, big_thread_messages=300, small_thread_messages=2), id="half"),
+    pytest.param(
+        Shape(partners=6, big_thread_messages=300, small_thread_messages=2, other_threads=30),
+        id="tiny",
+    ),
+]
 
-def test_every_benchmark_transaction_runs(pg_server: Server, pg_target: Target) -> None:
+
+@pytest.mark.parametrize("shape", SMOKE_SHAPES)
+def test_every_benchmark_transaction_runs(
+    shape: Shape, pg_server: Server, pg_target: Target
+) -> None:
     skip_if_in_place(pg_target)
     if pg_target.kind == "supabase":
         # run_bench builds its own database with the compat layer, as `make bench` does on
@@ -33,9 +46,7 @@ def test_every_benchmark_transaction_runs(pg_server: Server, pg_target: Target) 
     bindir = find_pg_bindir()
     if bindir is None or not (bindir / "pgbench").exists():
         pytest.skip("pgbench is not installed next to the server binaries")
-    figures, plans = run_bench(
-        pg_server, Shape(partners=40, big_thread_messages=300, small_thread_messages=2), 1, 3
-    )
+    figures, plans = run_bench(pg_server, shape, 1, 3)
     assert len(figures) == 18
     # The reference rows read chat_threads directly and are never judged against the contract.
     assert {f.name.split(" (")[0] for f in figures if not f.in_contract} == {
