@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chat_seed import ALICE, BOB, Shape, seed
+from chat_seed import ALICE, BOB, Shape, mongo_sql, seed, uuid_sql
 
 from pgpolicy.provision import Server, provide_server
 from pgpolicy.provision.binaries import find_pg_bindir
@@ -36,9 +36,6 @@ __all__ = ["LoadReport", "check_invariants", "load_scripts", "run_load"]
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_BODY = "load message"
 
-_MONGO = "lpad(to_hex({n}), 24, '0')"
-_UUID = "('00000000-0000-4000-8000-' || lpad(to_hex({n}), 12, '0'))::uuid"
-
 
 def _int(var: str) -> str:
     """pgbench variable :var as an integer (prepared, it is sent as a text parameter)."""
@@ -46,17 +43,17 @@ def _int(var: str) -> str:
 
 
 def _mongo(var: str) -> str:
-    return _MONGO.format(n=_int(var))
+    return mongo_sql(_int(var))
 
 
 def _uuid(var: str) -> str:
-    return _UUID.format(n=_int(var))
+    return uuid_sql(_int(var))
 
 
 def _thread(a: str, b: str) -> str:
     """The deterministic thread id of users :a and :b, in SQL."""
-    low = _MONGO.format(n=f"least({_int(a)}, {_int(b)})")
-    high = _MONGO.format(n=f"greatest({_int(a)}, {_int(b)})")
+    low = mongo_sql(f"least({_int(a)}, {_int(b)})")
+    high = mongo_sql(f"greatest({_int(a)}, {_int(b)})")
     return f"{low} || '__' || {high}"
 
 

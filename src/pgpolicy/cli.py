@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -307,17 +306,15 @@ def cmd_lint(args: argparse.Namespace) -> None:
 def cmd_matrix(args: argparse.Namespace) -> None:
     """Probe every cell (rolled back); with --expect, exit 1 listing the differing cells."""
     from pgpolicy.analysis import matrix
-    from pgpolicy.analysis.matrix.expect_file import DEFAULT_ACTORS_TOML, write_expect
-    from pgpolicy.analysis.matrix.spec import spec_from_data
+    from pgpolicy.analysis.matrix.expect_file import write_expect
+    from pgpolicy.analysis.matrix.spec import DEFAULT_ACTORS_TOML, default_spec
 
     seed = Path(args.seed) if args.seed else None
     try:
         if args.actors:
             spec = matrix.load_spec(Path(args.actors), seed_file=seed)
         else:
-            spec = spec_from_data(
-                tomllib.loads(DEFAULT_ACTORS_TOML), Path("default actors"), seed_file=seed
-            )
+            spec = default_spec(seed_file=seed)
             print(
                 "no --actors file: probing anon, a fresh signed-in user, a user without sub and"
                 " service_role. Add your own (roles, claims, seed rows) in a matrix file: see"
@@ -344,7 +341,9 @@ def cmd_matrix(args: argparse.Namespace) -> None:
     if args.write_expect:
         target = Path(args.write_expect)
         if not target.exists():
-            target.write_text(DEFAULT_ACTORS_TOML if not args.actors else "", encoding="utf-8")
+            # A new file starts from the actors probed, so that it can be run again as it is.
+            actors = Path(args.actors).read_text(encoding="utf-8") if args.actors else None
+            target.write_text(actors or DEFAULT_ACTORS_TOML, encoding="utf-8")
         write_expect(target, probed)
         print(f"\nwrote the [expect] of {len(probed.verdicts)} cells to {target}", file=sys.stderr)
     if expect is None:

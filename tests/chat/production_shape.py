@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from pgpolicy.postgrest.claims import Actor
 from pgpolicy.testing.harness import Database
 
-__all__ = ["ALICE_N", "BOB_N", "Shape", "World", "mongo_id", "seed", "user_id"]
+__all__ = [
+    "ALICE_N",
+    "BOB_N",
+    "Shape",
+    "World",
+    "mongo_id",
+    "mongo_sql",
+    "seed",
+    "user_id",
+    "uuid_sql",
+]
 
 ALICE_N, BOB_N = 1, 2
 
@@ -53,11 +63,13 @@ _MONGO = "lpad(to_hex({n}), 24, '0')"
 _UUID = "('00000000-0000-4000-8000-' || lpad(to_hex({n}), 12, '0'))::uuid"
 
 
-def _mongo(n: str) -> str:
+def mongo_sql(n: str) -> str:
+    """SQL for mongo_id of the integer expression ``n`` (generate_series-driven inserts)."""
     return _MONGO.format(n=n)
 
 
-def _uuid(n: str) -> str:
+def uuid_sql(n: str) -> str:
+    """SQL for user_id of the integer expression ``n``."""
     return _UUID.format(n=n)
 
 
@@ -70,16 +82,16 @@ from generate_series(3, 3 + %(partners)s) p where p not in (%(hub)s, %(hub)s + 1
 
 _USERS = f"""
 insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data)
-select {_uuid("n")}, 'authenticated', 'authenticated', 'user' || n || '@example.test',
-       jsonb_build_object('mongoUserId', {_mongo("n")}), '{{}}'::jsonb
+select {uuid_sql("n")}, 'authenticated', 'authenticated', 'user' || n || '@example.test',
+       jsonb_build_object('mongoUserId', {mongo_sql("n")}), '{{}}'::jsonb
 from generate_series(1, 3 + %(partners)s) n
 """
 
 _THREADS = f"""
 insert into public.chat_threads (thread_id, user_a_mongo_id, user_b_mongo_id,
                                  user_a_supabase_id, user_b_supabase_id)
-select {_mongo("a")} || '__' || {_mongo("b")}, {_mongo("a")}, {_mongo("b")},
-       {_uuid("a")}, {_uuid("b")}
+select {mongo_sql("a")} || '__' || {mongo_sql("b")}, {mongo_sql("a")}, {mongo_sql("b")},
+       {uuid_sql("a")}, {uuid_sql("b")}
 from ({_PAIRS}) pairs
 """
 
@@ -87,12 +99,12 @@ _MESSAGES = f"""
 insert into public.chat_messages (thread_id, sender_supabase_id, sender_mongo_id,
                                   recipient_mongo_id, body, created_at,
                                   user_a_supabase_id, user_b_supabase_id)
-select {_mongo("t.a")} || '__' || {_mongo("t.b")},
-       case when i %% 2 = 0 then {_uuid("t.a")} else {_uuid("t.b")} end,
-       case when i %% 2 = 0 then {_mongo("t.a")} else {_mongo("t.b")} end,
-       case when i %% 2 = 0 then {_mongo("t.b")} else {_mongo("t.a")} end,
+select {mongo_sql("t.a")} || '__' || {mongo_sql("t.b")},
+       case when i %% 2 = 0 then {uuid_sql("t.a")} else {uuid_sql("t.b")} end,
+       case when i %% 2 = 0 then {mongo_sql("t.a")} else {mongo_sql("t.b")} end,
+       case when i %% 2 = 0 then {mongo_sql("t.b")} else {mongo_sql("t.a")} end,
        'message ' || i, timestamptz '2026-01-01' + (i / 3) * interval '1 second',
-       {_uuid("t.a")}, {_uuid("t.b")}
+       {uuid_sql("t.a")}, {uuid_sql("t.b")}
 from ({_PAIRS}) t, generate_series(1, t.n) i
 """
 

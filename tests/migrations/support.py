@@ -22,6 +22,42 @@ ALEMBIC_INI = ROOT / "alembic.ini"
 ALEMBIC = Path(sys.executable).with_name("alembic")
 
 
+_EXTRA_REVISION = '''"""{message}
+
+Revision ID: 9999
+Revises: {head}
+"""
+
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute({sql!r})
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def project_with_revision(tmp_path: Path, message: str, sql: str) -> Path:
+    """A copy of the project with one more revision, 9999 (``message``), that executes
+    ``sql``; its alembic.ini."""
+    shutil.copytree(
+        ROOT / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(ALEMBIC_INI, tmp_path / "alembic.ini")
+    (tmp_path / "migrations" / "versions" / "9999_extra.py").write_text(
+        _EXTRA_REVISION.format(message=message, head=revisions()[-1], sql=sql)
+    )
+    return tmp_path / "alembic.ini"
+
+
 def revisions() -> list[str]:
     """Revision ids from the first to head (history is linear: test_history proves it)."""
     script = ScriptDirectory.from_config(Config(str(ALEMBIC_INI)))

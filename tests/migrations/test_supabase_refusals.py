@@ -3,7 +3,6 @@ non-superuser postgres (Supabase runs migrations as postgres, not as a superuser
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import psycopg
@@ -13,40 +12,7 @@ from pgpolicy.migrate import runner
 from pgpolicy.migrate.failures import MigrationFailed
 from pgpolicy.migrate.runner import current_revisions
 from tests.migrations.conftest import MakeDatabase
-from tests.migrations.support import ROOT, revisions
-
-_REVISION = '''"""{message}
-
-Revision ID: 9999
-Revises: {head}
-"""
-
-from alembic import op
-
-revision = "9999"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.execute({statement!r})
-
-
-def downgrade() -> None:
-    pass
-'''
-
-
-def _project_with_revision(tmp_path: Path, message: str, statement: str) -> Path:
-    shutil.copytree(
-        ROOT / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copy(ROOT / "alembic.ini", tmp_path / "alembic.ini")
-    (tmp_path / "migrations" / "versions" / "9999_refused.py").write_text(
-        _REVISION.format(message=message, head=revisions()[-1], statement=statement)
-    )
-    return tmp_path / "alembic.ini"
+from tests.migrations.support import project_with_revision, revisions
 
 
 def _working_role_is_superuser(url: str) -> bool:
@@ -89,7 +55,7 @@ def test_a_revision_supabase_would_refuse_fails_with_its_sqlstate_after_the_chat
     url = make_database()
     if _working_role_is_superuser(url):
         pytest.skip("the working role is a superuser on this server: nothing is refused to it")
-    ini = _project_with_revision(tmp_path, "refused", statement)
+    ini = project_with_revision(tmp_path, "refused", statement)
 
     with pytest.raises(MigrationFailed) as failure:
         runner.upgrade(ini, url, "head")

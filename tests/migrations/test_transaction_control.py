@@ -4,7 +4,6 @@ a PL/pgSQL body's `begin … end` is not transaction control."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import psycopg
@@ -14,29 +13,7 @@ from pgpolicy.migrate import runner
 from pgpolicy.migrate.failures import MigrationFailed
 from pgpolicy.migrate.runner import current_revisions
 from tests.migrations.conftest import MakeDatabase
-from tests.migrations.support import ROOT, revisions
-
-_REVISION = '''"""pasted
-
-Revision ID: 9999
-Revises: {head}
-"""
-
-from alembic import op
-
-revision = "9999"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.execute({sql!r})
-
-
-def downgrade() -> None:
-    pass
-'''
+from tests.migrations.support import project_with_revision, revisions
 
 _PASTED = """create table public.pasted_first (id int primary key);
 begin;
@@ -44,17 +21,6 @@ create table public.pasted_second (id int primary key);
 commit;
 create table public.pasted_third (id int primary key);
 """
-
-
-def _project(tmp_path: Path, sql: str) -> Path:
-    shutil.copytree(
-        ROOT / "migrations", tmp_path / "migrations", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copy(ROOT / "alembic.ini", tmp_path / "alembic.ini")
-    (tmp_path / "migrations" / "versions" / "9999_pasted.py").write_text(
-        _REVISION.format(head=revisions()[-1], sql=sql)
-    )
-    return tmp_path / "alembic.ini"
 
 
 def _tables(url: str) -> list[str]:
@@ -80,7 +46,7 @@ def test_transaction_control_in_a_revision_is_refused_with_2d000_and_nothing_app
 ) -> None:
     url = make_database()
     with pytest.raises(MigrationFailed) as failure:
-        runner.upgrade(_project(tmp_path, sql), url, "head")
+        runner.upgrade(project_with_revision(tmp_path, "pasted", sql), url, "head")
     assert failure.value.revision == "9999"
     assert failure.value.sqlstate == "2D000"
     assert f"{command} at line {line} of the statement" in str(failure.value)
@@ -109,6 +75,6 @@ end;
 savepoint pasted;
 rollback to savepoint pasted;
 """
-    runner.upgrade(_project(tmp_path, sql), url, "head")
+    runner.upgrade(project_with_revision(tmp_path, "pasted", sql), url, "head")
     assert _tables(url) == ["pasted_ok"]
     assert current_revisions(url) == ["9999"]

@@ -12,11 +12,12 @@ generate_series; autovacuum is off on the tables so the statistics stay as seede
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import psycopg
+
+from tests.chat.production_shape import mongo_id, mongo_sql, user_id, uuid_sql
 
 __all__ = ["HUB", "QUIET", "Seeding", "claims", "long_thread", "mongo_id", "seed", "user_id"]
 
@@ -33,14 +34,6 @@ TINY_THREADS = 200
 OTHER_THREADS = 10_000
 LONG_THREAD_MESSAGES = 3_000
 TABLES = ("public.chat_threads", "public.chat_thread_members", "public.chat_messages")
-
-
-def mongo_id(n: int) -> str:
-    return f"{n:024x}"
-
-
-def user_id(n: int) -> uuid.UUID:
-    return uuid.UUID(f"00000000-0000-4000-8000-{n:012x}")
 
 
 def thread_of(a: int, b: int) -> str:
@@ -79,18 +72,6 @@ class Seeding:
         return f"{self.share}-share, last_message_at {self.last_message_at}, {self.statistics}"
 
 
-_MONGO = "lpad(to_hex({n}), 24, '0')"
-_UUID = "('00000000-0000-4000-8000-' || lpad(to_hex({n}), 12, '0'))::uuid"
-
-
-def _mongo(n: str) -> str:
-    return _MONGO.format(n=n)
-
-
-def _uuid(n: str) -> str:
-    return _UUID.format(n=n)
-
-
 # Every thread as (a, b), a < b; ``phase`` 1 is 2% of them, phase 2 the rest.
 _PAIRS = """
 select a, b from (
@@ -106,8 +87,8 @@ where (case when %(phase)s = 0 then true
 
 _USERS = f"""
 insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data)
-select {_uuid("n")}, 'authenticated', 'authenticated', 'user' || n || '@example.test',
-       jsonb_build_object('mongoUserId', {_mongo("n")}), '{{}}'::jsonb
+select {uuid_sql("n")}, 'authenticated', 'authenticated', 'user' || n || '@example.test',
+       jsonb_build_object('mongoUserId', {mongo_sql("n")}), '{{}}'::jsonb
 from (select a as n from ({_PAIRS}) p union select b from ({_PAIRS}) p) users
 on conflict (id) do nothing
 """
@@ -115,8 +96,8 @@ on conflict (id) do nothing
 _THREADS = f"""
 insert into public.chat_threads (thread_id, user_a_mongo_id, user_b_mongo_id,
                                  user_a_supabase_id, user_b_supabase_id)
-select {_mongo("a")} || '__' || {_mongo("b")}, {_mongo("a")}, {_mongo("b")},
-       {_uuid("a")}, {_uuid("b")}
+select {mongo_sql("a")} || '__' || {mongo_sql("b")}, {mongo_sql("a")}, {mongo_sql("b")},
+       {uuid_sql("a")}, {uuid_sql("b")}
 from ({_PAIRS}) pairs
 order by md5(a || '-' || b)
 """
@@ -126,12 +107,12 @@ _MESSAGES = f"""
 insert into public.chat_messages (thread_id, sender_supabase_id, sender_mongo_id,
                                   recipient_mongo_id, body, created_at,
                                   user_a_supabase_id, user_b_supabase_id)
-select {_mongo("t.a")} || '__' || {_mongo("t.b")},
-       case when i %% 2 = 0 then {_uuid("t.a")} else {_uuid("t.b")} end,
-       case when i %% 2 = 0 then {_mongo("t.a")} else {_mongo("t.b")} end,
-       case when i %% 2 = 0 then {_mongo("t.b")} else {_mongo("t.a")} end,
+select {mongo_sql("t.a")} || '__' || {mongo_sql("t.b")},
+       case when i %% 2 = 0 then {uuid_sql("t.a")} else {uuid_sql("t.b")} end,
+       case when i %% 2 = 0 then {mongo_sql("t.a")} else {mongo_sql("t.b")} end,
+       case when i %% 2 = 0 then {mongo_sql("t.b")} else {mongo_sql("t.a")} end,
        'message ' || i, timestamptz '2026-01-01' + (i * 7 + t.a %% 1000) * interval '1 second',
-       {_uuid("t.a")}, {_uuid("t.b")}
+       {uuid_sql("t.a")}, {uuid_sql("t.b")}
 from ({_PAIRS}) t,
      generate_series(1, case when t.a = %(hub)s and t.b = %(hub)s + 1
                              then %(long)s else 2 end) i

@@ -24,6 +24,7 @@ from pgpolicy.auth import AuthAdmin
 from pgpolicy.provision import Server, temporary_database
 from pgpolicy.testing.plugin import skip_if_in_place
 from pgpolicy.testing.target import Target
+from tests.chat.test_plan_shape import HISTORY_INDEX, THREAD_LIST, THREAD_LIST_EMBEDDED
 from tests.plans.statistics_shape import (
     HUB,
     QUIET,
@@ -47,23 +48,6 @@ SEEDINGS = [
 PLAN_MODES = ("custom", "generic")
 CALLERS = {"busy": HUB, "quiet": QUIET}
 RECENT_INDEX = "chat_thread_members_recent_idx"
-HISTORY_INDEX = "chat_messages_thread_history_idx"
-
-# PostgREST's GET /chat_thread_members?order=last_message_at.desc&limit=50 ...
-THREAD_LIST = (
-    "select public.chat_thread_members.* from public.chat_thread_members"
-    " order by public.chat_thread_members.last_message_at desc limit 50"
-)
-# ... and with select=*,chat_threads(*): a to-one embed is a lateral join.
-THREAD_LIST_EMBEDDED = (
-    "select public.chat_thread_members.*,"
-    " row_to_json(chat_thread_members_chat_threads_1.*)::jsonb as chat_threads"
-    " from public.chat_thread_members"
-    " left join lateral (select chat_threads_1.* from public.chat_threads as chat_threads_1"
-    " where chat_threads_1.thread_id = public.chat_thread_members.thread_id)"
-    " as chat_thread_members_chat_threads_1 on true"
-    " order by public.chat_thread_members.last_message_at desc limit 50"
-)
 # chat_history's page query, as the function runs it (its arguments are parameters).
 HISTORY_PAGE = (
     "select m.* from public.chat_messages m where m.thread_id = $1"

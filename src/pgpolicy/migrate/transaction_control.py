@@ -10,6 +10,7 @@ whose first word starts or ends a transaction is refused with 2D000, before it i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ __all__ = [
 TRANSACTION_CONTROL_SQLSTATE = "2D000"  # invalid_transaction_termination
 
 _STARTS_OR_ENDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
+# Most statements hold none of these words: they are not tokenized at all.
+_CANDIDATE = re.compile(r"\b(begin|start|commit|end|rollback|abort)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class TransactionControlInRevision(Exception):
 
 def find_transaction_control(sql_text: str) -> ControlStatement | None:
     """The first statement of ``sql_text`` that starts or ends a transaction, if any."""
+    if not _CANDIDATE.search(sql_text):
+        return None
     try:
         tokens = Postgres().tokenizer().tokenize(sql_text)
     except SqlglotError:

@@ -14,6 +14,7 @@ read here (docs/supautils.md).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -25,14 +26,19 @@ SAFEUPDATE_SQLSTATE = "21000"  # cardinality_violation, as safeupdate raises it
 
 # Client-side placeholders (psycopg's %s, %(name)s) are values: any literal reads the same.
 _PLACEHOLDER = re.compile(r"%(\(\w+\))?s")
+_WRITES = re.compile(r"\b(update|delete)\b", re.IGNORECASE)
 
 
+# Proofs send the same statements again and again: each is parsed once.
+@lru_cache(maxsize=4096)
 def safeupdate_refusal(statement: str) -> str | None:
     """safeupdate's error message for ``statement``, or None when it lets it run.
 
     A statement that cannot be read is let through: the server will judge it, and an
     unreadable statement is never one safeupdate was written for.
     """
+    if not _WRITES.search(statement):
+        return None  # no UPDATE or DELETE anywhere: nothing to parse
     try:
         parsed = sqlglot.parse(_PLACEHOLDER.sub("0", statement), read="postgres")
     except SqlglotError:

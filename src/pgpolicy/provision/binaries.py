@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 from pgpolicy.provision.packaged import EXTRA_LIB_DIR, PACKAGES, packaged_bindir
-from pgpolicy.provision.program import postgres_version_line
+from pgpolicy.provision.program import postgres_version_line, version_line
 from pgpolicy.provision.server import ProvisionError
 
 __all__ = [
@@ -83,17 +82,7 @@ def missing_binaries_error(major: str) -> ProvisionError:
 
 def pg_major_version(bindir: Path) -> str | None:
     """Major version ("15") reported by ``pg_ctl --version`` in ``bindir``."""
-    try:
-        out = subprocess.run(
-            [str(bindir / "pg_ctl"), "--version"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    match = re.search(r"\)\s*(\d+)", out)
+    match = re.search(r"\)\s*(\d+)", version_line(bindir, "pg_ctl") or "")
     return match.group(1) if match else None
 
 

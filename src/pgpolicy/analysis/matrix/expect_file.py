@@ -13,27 +13,10 @@ from pathlib import Path
 
 from pgpolicy.analysis.matrix.probes import Matrix
 
-__all__ = ["DEFAULT_ACTORS_TOML", "render_expect", "write_expect"]
+__all__ = ["render_expect", "write_expect"]
 
 _HEADER = re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(#.*)?$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-# What `pgpolicy matrix` probes without --actors: the four callers every API has.
-DEFAULT_ACTORS_TOML = """\
-[actors.anon]
-kind = "anon"
-
-[actors.user]
-kind = "user"
-label = "a fresh signed-in user"
-
-[actors.no_sub]
-kind = "no_sub"
-label = "signed in, no sub claim"
-
-[actors.service_role]
-kind = "service_role"
-"""
 
 
 def _key(name: str) -> str:

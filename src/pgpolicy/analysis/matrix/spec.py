@@ -41,7 +41,15 @@ from typing import Any, Literal
 
 from pgpolicy.analysis.matrix.verdict import Cell, Verdict
 
-__all__ = ["ActorSpec", "MatrixSpec", "MatrixSpecError", "load_spec", "spec_from_data"]
+__all__ = [
+    "DEFAULT_ACTORS_TOML",
+    "ActorSpec",
+    "MatrixSpec",
+    "MatrixSpecError",
+    "default_spec",
+    "load_spec",
+    "spec_from_data",
+]
 
 ActorKind = Literal["user", "anon", "service_role", "no_sub", "role"]
 _KINDS = ("user", "anon", "service_role", "no_sub", "role")
@@ -174,4 +182,29 @@ def spec_from_data(
         topics={str(k): str(v["topic"]) for k, v in topics.items()},
         expect=_expectations(data.get("expect", {}), {a.name for a in actors}),
         source=path,
+    )
+
+
+# What `pgpolicy matrix` probes without --actors: the four callers every API has.
+DEFAULT_ACTORS_TOML = """\
+[actors.anon]
+kind = "anon"
+
+[actors.user]
+kind = "user"
+label = "a fresh signed-in user"
+
+[actors.no_sub]
+kind = "no_sub"
+label = "signed in, no sub claim"
+
+[actors.service_role]
+kind = "service_role"
+"""
+
+
+def default_spec(*, seed_file: Path | None = None) -> MatrixSpec:
+    """The matrix of the four default actors (no file)."""
+    return spec_from_data(
+        tomllib.loads(DEFAULT_ACTORS_TOML), Path("default actors"), seed_file=seed_file
     )

@@ -14,6 +14,21 @@ comment on schema pgpolicy_compat is
   'pgpolicy compat: emulation of what Supabase''s supautils allows postgres';
 revoke all on schema pgpolicy_compat from public;
 
+-- supautils acts for its privileged role, postgres, and only where postgres is not a superuser
+-- (a superuser needs neither loans nor gets the locks).
+create or replace function pgpolicy_compat.acts_as_supautils_privileged_role()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+  select session_user = 'postgres'
+     and not coalesce(
+       (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = 'postgres'), true)
+$$;
+
+revoke all on function pgpolicy_compat.acts_as_supautils_privileged_role() from public;
+
 create or replace function pgpolicy_compat.lend_supabase_table()
 returns event_trigger
 language plpgsql
@@ -25,9 +40,7 @@ declare
   owner_role text;
 begin
   -- Only the non-superuser postgres of a Supabase-shaped cluster needs (and gets) a loan.
-  if session_user <> 'postgres'
-     or coalesce((select r.rolsuper from pg_catalog.pg_roles r where r.rolname = 'postgres'), true)
-  then
+  if not pgpolicy_compat.acts_as_supautils_privileged_role() then
     return;
   end if;
   if tg_tag in ('CREATE POLICY', 'ALTER POLICY', 'DROP POLICY') then
@@ -64,9 +77,7 @@ as $$
 declare
   granted text;
 begin
-  if session_user <> 'postgres'
-     or coalesce((select r.rolsuper from pg_catalog.pg_roles r where r.rolname = 'postgres'), true)
-  then
+  if not pgpolicy_compat.acts_as_supautils_privileged_role() then
     return;
   end if;
   foreach granted in array array[
