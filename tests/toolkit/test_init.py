@@ -4,6 +4,7 @@ overwritten on a second run or in an existing repository."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,22 +51,53 @@ def test_a_supabase_cli_project_keeps_its_migrations_as_the_schema(tmp_path: Pat
     actions = dict(init_project(tmp_path).actions)
     assert actions == {"tests/test_first_proof.py": "written", "pytest.ini": "written"}
     assert not (tmp_path / "alembic.ini").exists()
+    assert "testpaths = tests supabase/tests" in (tmp_path / "pytest.ini").read_text()
 
 
-def test_the_first_proof_passes_in_a_new_directory(tmp_path: Path, pg_target: Target) -> None:
-    if pg_target.kind != "embedded":
-        pytest.skip("the new project runs its own embedded cluster: shown on the embedded pass")
-    init_project(tmp_path)
+def _pytest_in(directory: Path) -> subprocess.CompletedProcess[str]:
+    """pytest run in ``directory`` as its team runs it: the installed package, nothing else."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.pop("DATABASE_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"],
+        cwd=directory,
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
+
+
+def _embedded_only(pg_target: Target) -> None:
+    if pg_target.kind != "embedded":
+        pytest.skip("the new project runs its own embedded cluster: shown on the embedded pass")
+
+
+def test_the_first_proof_passes_in_a_new_directory(tmp_path: Path, pg_target: Target) -> None:
+    _embedded_only(pg_target)
+    init_project(tmp_path)
+    result = _pytest_in(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+# A Supabase CLI project as a team has it: config.toml, three migrations, a seed, two pgTAP files.
+CLI_FIXTURE = Path(__file__).resolve().parents[2] / "examples" / "supabase-cli-app" / "supabase"
+
+
+def test_init_in_a_supabase_cli_project_runs_its_pgtap_files_and_the_first_proof(
+    tmp_path: Path, pg_target: Target
+) -> None:
+    _embedded_only(pg_target)
+    shutil.copytree(CLI_FIXTURE, tmp_path / "supabase")
+    init_project(tmp_path)
+    result = _pytest_in(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for item in (
+        "tests/test_first_proof.py::test_anon_cannot_read_auth_users PASSED",
+        "supabase/tests/notes_rls_test.sql",
+        "supabase/tests/profiles_test.sql",
+    ):
+        assert item in result.stdout, result.stdout
+    assert "4 passed" in result.stdout

@@ -4,7 +4,8 @@ Alembic projects get alembic.ini, migrations/ (an env.py that runs pgpolicy's en
 the revision template, versions/), policies/ and rpc/ for the declared state, pytest
 configuration and a first proof that passes. A Supabase CLI project (supabase/config.toml)
 keeps its supabase/migrations as the schema: the plugin builds the test database from them,
-so only the pytest configuration and the first proof are written.
+so only the pytest configuration (collecting its supabase/tests pgTAP files as well) and the
+first proof are written.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def init_project(root: Path) -> InitResult:
         }
     for relative, text in files.items():
         result.actions.append((relative, _write_new(root / relative, text)))
-    result.actions.append(_pytest_configuration(root))
+    result.actions.append(_pytest_configuration(root, cli_project=cli_project))
     return result
 
 
@@ -57,8 +58,10 @@ def _write_new(path: Path, text: str) -> str:
     return "written"
 
 
-def _pytest_configuration(root: Path) -> tuple[str, str]:
+def _pytest_configuration(root: Path, *, cli_project: bool) -> tuple[str, str]:
     """pytest.ini, or a [tool.pytest.ini_options] table appended to an existing pyproject."""
+    ini = templates.PYTEST_INI_CLI if cli_project else templates.PYTEST_INI
+    table = templates.PYPROJECT_PYTEST_CLI if cli_project else templates.PYPROJECT_PYTEST
     for name in ("pytest.ini", "tox.ini", "setup.cfg"):
         path = root / name
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -70,6 +73,6 @@ def _pytest_configuration(root: Path) -> tuple[str, str]:
         if "pytest" in data.get("tool", {}):
             return ("pyproject.toml", "kept")
         with pyproject.open("a", encoding="utf-8") as handle:
-            handle.write(templates.PYPROJECT_PYTEST)
+            handle.write(table)
         return ("pyproject.toml", "appended")
-    return ("pytest.ini", _write_new(root / "pytest.ini", templates.PYTEST_INI))
+    return ("pytest.ini", _write_new(root / "pytest.ini", ini))

@@ -111,4 +111,17 @@ testpaths = ["tests"]
 addopts = "-ra --strict-markers"
 """
 
+# A Supabase CLI project's pgTAP files (supabase/tests/**/*.sql) are pytest items too.
+PYTEST_INI_CLI = """\
+[pytest]
+testpaths = tests supabase/tests
+addopts = -ra --strict-markers
+"""
+
+PYPROJECT_PYTEST_CLI = """
+[tool.pytest.ini_options]
+testpaths = ["tests", "supabase/tests"]
+addopts = "-ra --strict-markers"
+"""
+
 KEEP = "# kept so that git keeps this folder\n"
