@@ -42,6 +42,26 @@ def test_statements_split_on_semicolons_outside_quotes_bodies_and_comments() -> 
     assert statements[3].sql == "select E'it\\'s; fine'"
 
 
+ATOMIC_FUNCTION = (
+    "create function public.grade(score int) returns text language sql\n"
+    "begin atomic\n"
+    "  select case when score >= 50 then 'pass' else 'fail' end;\n"
+    "end;\n"
+)
+
+
+def test_a_begin_atomic_body_and_parentheses_keep_their_semicolons() -> None:
+    text = ATOMIC_FUNCTION + (
+        "create rule keep_log as on insert to public.log do also (\n"
+        "  insert into public.audit values (1); insert into public.audit values (2));\n"
+        "select 1;\n"
+    )
+    statements = split_statements(text)
+    assert [s.line for s in statements] == [1, 5, 7]
+    assert statements[0].sql.endswith("end;\nend")
+    assert statements[1].sql.endswith("values (2))")
+
+
 def test_migrations_are_the_versioned_files_in_name_order(tmp_path: Path) -> None:
     _project(
         tmp_path,
@@ -134,6 +154,19 @@ def test_a_failing_file_names_file_and_line_and_is_rolled_back_alone(
         ).fetchall()
     assert tables == [("kept",)]
     assert versions == [("1",)]
+
+
+def test_a_file_with_a_begin_atomic_function_applies_and_the_function_answers(
+    tmp_path: Path, pg_new_database: Callable[..., str]
+) -> None:
+    _project(tmp_path, {"1_grade.sql": ATOMIC_FUNCTION + "select public.grade(70);\n"})
+    project = find_cli_project(tmp_path)
+    assert project is not None
+    url = pg_new_database()
+    apply_cli_project(url, project)
+    with psycopg.connect(url) as conn:
+        grades = conn.execute("select public.grade(70), public.grade(10)").fetchone()
+    assert grades == ("pass", "fail")
 
 
 def test_lint_takes_the_exposed_schemas_from_config_toml(

@@ -1,8 +1,10 @@
 """Splitting a Supabase CLI SQL file into statements, as the CLI sends them one by one.
 
 The CLI splits each file on semicolons outside quotes, quoted identifiers, dollar-quoted
-bodies and comments, trims each piece and drops the empty ones; each statement keeps the
-line of the file it starts on, so a failure can name it.
+bodies, comments, parentheses and SQL-standard function bodies (`BEGIN ATOMIC ... END`),
+trims each piece and drops the empty ones; each statement keeps the line of the file it
+starts on, so a failure can name it. A `BEGIN ATOMIC` body ends at its own END: CASE
+expressions inside it are counted, so their END does not close it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 __all__ = ["Statement", "split_statements"]
 
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,10 @@ def split_statements(text: str) -> list[Statement]:
     start = 0
     i = 0
     n = len(text)
+    parentheses = 0
+    # Inside BEGIN ATOMIC: 1 for the body, one more per open CASE; 0 outside.
+    atomic = 0
+    previous_word = ""
     while i < n:
         char = text[i]
         if char == "-" and text.startswith("--", i):
@@ -48,10 +55,29 @@ def split_statements(text: str) -> list[Statement]:
             else:
                 close = text.find(match.group(0), match.end())
                 i = n if close < 0 else close + len(match.group(0))
-        elif char == ";":
+        elif char == "(":
+            parentheses += 1
+            i += 1
+        elif char == ")":
+            parentheses = max(0, parentheses - 1)
+            i += 1
+        elif (char.isalpha() or char == "_") and not _is_word(text, i - 1):
+            word = _WORD.match(text, i)
+            assert word is not None
+            keyword = word.group(0).lower()
+            if atomic == 0 and keyword == "atomic" and previous_word == "begin":
+                atomic = 1
+            elif atomic and keyword == "case":
+                atomic += 1
+            elif atomic and keyword == "end":
+                atomic -= 1
+            previous_word = keyword
+            i = word.end()
+        elif char == ";" and parentheses == 0 and atomic == 0:
             _keep(statements, text, start, i)
             i += 1
             start = i
+            previous_word = ""
         else:
             i += 1
     _keep(statements, text, start, n)
