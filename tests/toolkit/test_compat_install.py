@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from pgpolicy.provision import Server, temporary_database
+from pgpolicy.provision import Server, create_database, temporary_database
+from pgpolicy.provision.binaries import find_pg_bindir
+from pgpolicy.provision.embedded import throwaway_cluster
 from pgpolicy.supabase import SupabaseDetected, install_compat, missing_prerequisites
 from pgpolicy.supabase.install import compat_sql_files, server_differences
 from pgpolicy.testing.target import Target
@@ -114,3 +117,33 @@ def test_a_role_the_layer_did_not_create_is_left_as_it_is_and_reported(
         ).fetchone() == (False,)
         assert "dashboard_user is NOCREATEDB" in server_differences(conn)
         conn.rollback()
+
+
+def test_two_installs_at_once_on_a_new_server_both_succeed(pg_target: Target) -> None:
+    """As two pytest-xdist workers on one --pg-url server do: the roles are the cluster's."""
+    if pg_target.kind != "embedded":
+        pytest.skip("needs server binaries to start a server the layer was never installed on")
+    bindir = find_pg_bindir()
+    assert bindir is not None
+    with throwaway_cluster(bindir) as server:
+        for name in ("worker_a", "worker_b"):
+            create_database(server, name)
+        barrier = threading.Barrier(2)
+        failures: list[str] = []
+
+        def install(name: str) -> None:
+            barrier.wait()
+            try:
+                install_compat(server.admin().url(name))
+            except psycopg.Error as error:
+                failures.append(f"{name}: {error.sqlstate} {error}")
+
+        workers = [threading.Thread(target=install, args=(n,)) for n in ("worker_a", "worker_b")]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert failures == []
+        for name in ("worker_a", "worker_b"):
+            with psycopg.connect(server.admin().url(name)) as conn:
+                assert missing_prerequisites(conn) == []

@@ -18,6 +18,15 @@ _SUPERUSER_ONLY = frozenset({"090_supautils.sql"})
 
 _reported: set[tuple[str, ...]] = set()
 
+# Roles are the cluster's, not a database's: two installs at once (pytest-xdist workers on one
+# --pg-url server) both saw no role `anon` and the second failed with 23505 on
+# pg_authid_rolname_index. A lock on the shared catalog pg_authid is one for the whole
+# cluster; SHARE ROW EXCLUSIVE conflicts with itself and with role changes, not with the
+# reads every login makes. Only a superuser may lock a catalog; a role that is not one is
+# serialized per database (an advisory lock) and its roles are created by someone else.
+_SERIALIZE_AS_SUPERUSER = "lock table pg_catalog.pg_authid in share row exclusive mode"
+_SERIALIZE_PER_DATABASE = "select pg_catalog.pg_advisory_xact_lock(hashtext('pgpolicy compat'))"
+
 
 class CompatDifferenceWarning(UserWarning):
     """The server's own roles differ from Supabase's and the layer leaves them as they are."""
@@ -68,9 +77,11 @@ def install_compat(conninfo: str, *, partitions: bool = True) -> list[str]:
         superuser = conn.execute(
             "select rolsuper from pg_catalog.pg_roles where rolname = current_user"
         ).fetchone()
+        is_superuser = bool(superuser and superuser[0])
         with conn.transaction():
+            conn.execute(_SERIALIZE_AS_SUPERUSER if is_superuser else _SERIALIZE_PER_DATABASE)
             for name, sql_text in compat_sql_files():
-                if name in _SUPERUSER_ONLY and not (superuser and superuser[0]):
+                if name in _SUPERUSER_ONLY and not is_superuser:
                     continue
                 conn.execute(sql_text.encode())
         if partitions:
