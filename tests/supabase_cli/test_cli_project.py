@@ -54,10 +54,11 @@ def test_a_begin_atomic_body_and_parentheses_keep_their_semicolons() -> None:
     text = ATOMIC_FUNCTION + (
         "create rule keep_log as on insert to public.log do also (\n"
         "  insert into public.audit values (1); insert into public.audit values (2));\n"
-        "select 1;\n"
+        "select 1 as äpfel;\n"
     )
     statements = split_statements(text)
     assert [s.line for s in statements] == [1, 5, 7]
+    assert statements[2].sql == "select 1 as äpfel"
     assert statements[0].sql.endswith("end;\nend")
     assert statements[1].sql.endswith("values (2))")
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 __all__ = ["Statement", "split_statements"]
 
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+# Any letter starts a word: PostgreSQL takes non-ASCII letters in unquoted identifiers.
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,8 @@ def split_statements(text: str) -> list[Statement]:
             parentheses = max(0, parentheses - 1)
             i += 1
         elif (char.isalpha() or char == "_") and not _is_word(text, i - 1):
-            word = _WORD.match(text, i)
-            assert word is not None
-            keyword = word.group(0).lower()
+            end = _WORD.match(text, i).end()  # type: ignore[union-attr]  # a letter is a word
+            keyword = text[i:end].lower()
             if atomic == 0 and keyword == "atomic" and previous_word == "begin":
                 atomic = 1
             elif atomic and keyword == "case":
@@ -72,7 +72,7 @@ def split_statements(text: str) -> list[Statement]:
             elif atomic and keyword == "end":
                 atomic -= 1
             previous_word = keyword
-            i = word.end()
+            i = end
         elif char == ";" and parentheses == 0 and atomic == 0:
             _keep(statements, text, start, i)
             i += 1
