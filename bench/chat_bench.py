@@ -211,15 +211,14 @@ def _direct_insert(sender: int, recipient: int) -> str:
     )
 
 
-def _threads_read_directly(owner: int | None, *, newest_first: bool) -> str:
-    """GET /chat_threads?select=*&limit=50, optionally &order=last_message_at.desc (owner: the
-    explicit filter of the baseline). A reference row: not the thread list the API serves."""
-    where = ""
-    if owner is not None:
-        where = (
-            f" where {_literal(user_id(owner))}::uuid"
-            " in (chat_threads.user_a_supabase_id, chat_threads.user_b_supabase_id)"
-        )
+def _threads_read_directly(owner: int, *, newest_first: bool) -> str:
+    """GET /chat_threads?select=*&or=(user_a_supabase_id.eq.<own id>,user_b_supabase_id.eq.<own
+    id>)&limit=50, optionally &order=last_message_at.desc: chat_threads read directly, filtered
+    by the caller's id as its row-local policy asks. A reference row: not the API's thread list."""
+    me = f"{_literal(user_id(owner))}::uuid"
+    where = (
+        f" where chat_threads.user_a_supabase_id = {me} or chat_threads.user_b_supabase_id = {me}"
+    )
     order = " order by public.chat_threads.last_message_at desc" if newest_first else ""
     return _body(f"select public.chat_threads.* from public.chat_threads{where}{order} limit 50")
 
@@ -364,10 +363,10 @@ def requests(conn: psycopg.Connection[Any], shape: Shape) -> list[Request]:
                 _join_check(None, f"chat:{thread}", membership),
             )
         )
-    # Reference rows, outside the contract: chat_threads read directly. Its policy is an OR over
-    # two participant columns, which PostgreSQL serves with a BitmapOr of all the caller's
-    # threads before the first row (docs/schema.md, "Performance"); the thread list the API
-    # serves is chat_thread_members above.
+    # Reference rows, outside the contract: chat_threads read directly, by the caller's own id
+    # (its policy is a row-local filter with no index path; the client's filter is indexed, a
+    # BitmapOr of all the caller's threads before the first row: docs/schema.md,
+    # "Performance"). The thread list the API serves is chat_thread_members above.
     for order_name, newest_first in (("in no order", False), ("newest first", True)):
         for who, n, _partner in users:
             rows.append(
@@ -377,7 +376,7 @@ def requests(conn: psycopg.Connection[Any], shape: Shape) -> list[Request]:
                         n,
                         "GET",
                         "/chat_threads",
-                        _threads_read_directly(None, newest_first=newest_first),
+                        _threads_read_directly(n, newest_first=newest_first),
                     ),
                     _postgrest(
                         None,

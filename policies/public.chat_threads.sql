@@ -13,8 +13,17 @@ create policy "chat participants read their threads"
   as permissive
   for select
   to authenticated
-  -- Both sides are indexed: a BitmapOr of two index scans, auth.uid() evaluated once (InitPlan).
-  using ((select auth.uid()) in (user_a_supabase_id, user_b_supabase_id));
+  -- Row-local, as chat_messages' (revision 0013): a filter on each row reached by its key,
+  -- never an index path of its own. An indexable `in (user_a, user_b)` offered the planner a
+  -- BitmapOr of the caller's every thread, estimated at the average user's few rows, which
+  -- it then preferred to read in full, once, over one primary-key lookup per listed row of
+  -- the embedded thread list. coalesce(): opaque, estimated at half the rows, so no plan
+  -- counts on this filter being selective; auth.uid() is one InitPlan (`= any`, not `in`,
+  -- which copies the sub-select per side). A client listing threads from this table filters
+  -- by its own id, which is indexed (`or=(user_a_supabase_id.eq.…,user_b_supabase_id.eq.…)`).
+  using (
+    coalesce((select auth.uid()) = any (array[user_a_supabase_id, user_b_supabase_id]), false)
+  );
 
 -- Supabase's default grants stay (RLS protects the rows), except the privileges RLS does
 -- not govern: TRUNCATE, REFERENCES and TRIGGER.

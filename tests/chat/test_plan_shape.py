@@ -248,7 +248,6 @@ def _api_statements(seeded: Seeded, who: str) -> dict[str, tuple[str, tuple[Any,
             " order by created_at desc, id desc limit 50",
             (thread,),
         ),
-        "thread list": ("select * from public.chat_threads limit 50", ()),
         "thread list, newest first": (THREAD_LIST, ()),
         "thread list, newest first, threads embedded": (THREAD_LIST_EMBEDDED, ()),
         "direct insert, return=representation": (
@@ -400,6 +399,40 @@ def test_someone_elses_history_reads_no_message(large: Seeded, who: str) -> None
     read_messages = [s.query for call in calls for s in call if "chat_messages" in s.query]
     assert read_messages == []
     assert all(any("chat_threads" in s.query for s in call) for call in calls)
+
+
+# chat_threads read directly, as a client should: filtered by its own id. The row-local
+# policy has no index path of its own (revision 0013); the filter does.
+THREADS_BY_OWN_ID = (
+    "select * from public.chat_threads"
+    " where user_a_supabase_id = %s or user_b_supabase_id = %s limit 50"
+)
+
+
+def _threads_scans(plan: Plan) -> list[str]:
+    return [n["Node Type"] for n in _nodes(plan) if n.get("Relation Name") == "chat_threads"]
+
+
+@pytest.mark.parametrize("who", ["alice", "hub"])
+def test_threads_read_by_the_callers_own_id_plan_as_service_roles_do(
+    large: Seeded, who: str
+) -> None:
+    # The policy adds a filter on each row and nothing else: the caller's read takes the path
+    # service_role (no RLS) takes for the same filter, a BitmapOr for the 1-thread user and,
+    # for the user in nearly every thread, whatever reaches 50 of its rows first.
+    actor, _thread = _actor(large, who)
+    params = (actor.id, actor.id)
+    as_caller = _explain(large, actor, THREADS_BY_OWN_ID, params)
+    result = large.db.as_service_role().execute(
+        f"explain (verbose, format json) {THREADS_BY_OWN_ID}",  # type: ignore[arg-type]
+        params,
+    )
+    assert result.ok, result
+    raw = result.rows[0]["QUERY PLAN"]
+    as_service_role: Plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    assert _threads_scans(as_caller) == _threads_scans(as_service_role)
+    if who == "alice":
+        assert _threads_scans(as_caller) == ["Bitmap Heap Scan"], _threads_scans(as_caller)
 
 
 def _thread_list_plan(seeded: Seeded, who: str, query: str = THREAD_LIST_EMBEDDED) -> Plan:

@@ -5,7 +5,7 @@ tests/plans/statistics_shape.py (busy user with half or a tiny share of chat_thr
 last_message_at NULL or set, statistics fresh, stale or absent), both as a custom plan and
 as the generic plan a prepared statement settles on after its sixth execution
 (``plan_cache_mode = force_generic_plan``): no Seq Scan, no Sort where the contract reads in
-index order, and the intended index. Revision 0012 says why the plan used to flip.
+index order, and the intended index. Revisions 0012 and 0013 say why the plans used to flip.
 """
 
 from __future__ import annotations
@@ -67,36 +67,6 @@ _PARAMETER_TYPES = {
     JOIN_CHECK: ("uuid", "uuid"),
 }
 _names = itertools.count()
-
-# States where a plan still depends on the statistics (issue 19, item 2, left open): strict,
-# so a fix shows up as an unexpected pass.
-STALE_THREAD_LIST = (
-    "statistics from when the busy user had 2% of its threads: its share is estimated at a"
-    " couple of rows, the pages added since are not known all-visible, and a bitmap scan with"
-    " a sort costs the same as the ordered index walk"
-)
-ABSENT_EMBED = (
-    "no statistics: default estimates make reading the caller's every thread (BitmapOr)"
-    " once look cheaper than a primary-key lookup per listed row"
-)
-OPEN: dict[str, dict[Seeding, str]] = {
-    "thread list": {
-        Seeding("half", "null", "stale"): STALE_THREAD_LIST,
-        Seeding("half", "set", "stale"): STALE_THREAD_LIST,
-    },
-    "embedded thread list": {
-        Seeding("half", "null", "absent"): ABSENT_EMBED,
-        Seeding("tiny", "null", "absent"): ABSENT_EMBED,
-        Seeding("tiny", "set", "absent"): ABSENT_EMBED,
-    },
-}
-
-
-def _expect_open(request: pytest.FixtureRequest, request_name: str) -> None:
-    seeding = request.node.callspec.params["seeded"]
-    reason = OPEN[request_name].get(seeding)
-    if reason is not None:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 @pytest.fixture(scope="module", params=SEEDINGS, ids=str)
@@ -181,9 +151,8 @@ def _thread_of(caller: int) -> str:
 @pytest.mark.parametrize("mode", PLAN_MODES)
 @pytest.mark.parametrize("who", CALLERS)
 def test_thread_list_walks_the_recency_index_of_the_caller(
-    request: pytest.FixtureRequest, seeded: psycopg.Connection[Any], who: str, mode: str
+    seeded: psycopg.Connection[Any], who: str, mode: str
 ) -> None:
-    _expect_open(request, "thread list")
     plan = _explain(seeded, CALLERS[who], THREAD_LIST, (), mode)
     assert _seq_scans(plan) == []
     assert _sorts(plan) == []
@@ -195,9 +164,8 @@ def test_thread_list_walks_the_recency_index_of_the_caller(
 @pytest.mark.parametrize("mode", PLAN_MODES)
 @pytest.mark.parametrize("who", CALLERS)
 def test_embedded_thread_list_looks_each_thread_up_by_its_key(
-    request: pytest.FixtureRequest, seeded: psycopg.Connection[Any], who: str, mode: str
+    seeded: psycopg.Connection[Any], who: str, mode: str
 ) -> None:
-    _expect_open(request, "embedded thread list")
     plan = _explain(seeded, CALLERS[who], THREAD_LIST_EMBEDDED, (), mode)
     assert _seq_scans(plan) == []
     assert _sorts(plan) == []
